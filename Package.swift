@@ -1,0 +1,117 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Our own targets build in Swift 6 language mode with every warning an error.
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+
+let package = Package(
+    name: "Vestibule",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "vestibule", targets: ["vestibule"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+    ],
+    targets: [
+        // Layer 1: C libraries from Debian, found through pkg-config.
+        .systemLibrary(
+            name: "CFastCGI", pkgConfig: "fcgi",
+            providers: [.apt(["libfcgi-dev"])]),
+        .systemLibrary(
+            name: "CSecp256k1", pkgConfig: "libsecp256k1",
+            providers: [.apt(["libsecp256k1-dev"])]),
+        .systemLibrary(
+            name: "CQRencode", pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]),
+
+        // Layer 2: the FastCGI server on libfcgi. Knows nothing of routes.
+        .target(
+            name: "FastCGI",
+            dependencies: [
+                "CFastCGI",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
+        // Small shared pieces: injected clock and randomness, encodings, constant-time comparison.
+        .target(
+            name: "Support",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
+
+        // Storage: the database, migrations, records and one store per aggregate.
+        .target(
+            name: "Storage",
+            dependencies: [
+                "Support",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
+        // Layer 3: routing, middleware, sessions, CSRF, rendering. Knows nothing of features.
+        .target(
+            name: "Web",
+            dependencies: [
+                "FastCGI", "Storage", "Support",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: strict),
+
+        // Layer 4: the features, a folder each.
+        .target(
+            name: "Features",
+            dependencies: [
+                "Web", "Storage", "Support",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+
+        // Layer 7: configuration, wiring and the command line.
+        .target(
+            name: "VestibuleApp",
+            dependencies: [
+                "FastCGI", "Web", "Storage", "Support", "Features",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "vestibule",
+            dependencies: ["VestibuleApp"],
+            swiftSettings: strict),
+
+        .testTarget(
+            name: "UnitTests",
+            dependencies: [
+                "FastCGI", "Web", "Storage", "Support", "Features", "VestibuleApp", "CQRencode", "CSecp256k1",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "VestibuleApp", "Storage",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,186 @@
+import CFastCGI
+import Dispatch
+import Foundation
+import HTTPTypes
+import Logging
+import Synchronization
+
+/// A FastCGI responder server on libfcgi: N worker threads, each owning one `FCGX_Request`.
+///
+/// Each worker waits for a connection, serves the one request on it, and waits again. Idle
+/// workers wait in `poll` on the listening socket and a wake-up pipe, then hand the accepted
+/// connection to libfcgi (`FCGX_Accept_r` reads a connection that is already open), so `stop()`
+/// can wake them without signals and without shutting down a socket that systemd may share.
+public final class FastCGIServer: Sendable {
+    public struct Configuration: Sendable {
+        public var address: ListenAddress
+        public var threads: Int
+        public var maxBodySize: Int
+
+        public init(address: ListenAddress, threads: Int = 16, maxBodySize: Int = 1 << 20) {
+            self.address = address
+            self.threads = threads
+            self.maxBodySize = maxBodySize
+        }
+    }
+
+    private let configuration: Configuration
+    private let responder: any FastCGIResponder
+    private let logger: Logger
+    private let state = Mutex<State>(State())
+    private let finished = DispatchGroup()
+
+    private struct State: Sendable {
+        var listener: ListeningSocket?
+        var acceptor: Acceptor?
+    }
+
+    public init(configuration: Configuration, responder: some FastCGIResponder, logger: Logger) {
+        self.configuration = configuration
+        self.responder = responder
+        self.logger = logger
+    }
+
+    /// Opens the socket and starts the workers; returns at once.
+    public func start() throws {
+        signal(SIGPIPE, SIG_IGN)
+        guard FCGX_Init() == 0 else {
+            throw SocketError(operation: "FCGX_Init", path: "", code: errno)
+        }
+        let listener = try ListeningSocket(configuration.address)
+        let acceptor = try Acceptor(listener: listener)
+        state.withLock {
+            $0.listener = listener
+            $0.acceptor = acceptor
+        }
+        for index in 0..<max(1, configuration.threads) {
+            finished.enter()
+            let worker = Thread { [self] in
+                Worker(server: self, acceptor: acceptor).run()
+                finished.leave()
+            }
+            worker.name = "fastcgi-\(index)"
+            worker.start()
+        }
+        logger.info(
+            "listening",
+            metadata: ["address": "\(configuration.address)", "threads": "\(configuration.threads)"])
+    }
+
+    /// Stops accepting. Requests already accepted run to the end.
+    public func stop() {
+        state.withLock { $0.acceptor }?.stop()
+    }
+
+    /// Waits for the workers to finish their requests, up to `timeout`; then closes the socket.
+    /// - Returns: true when every worker finished in time.
+    @discardableResult
+    public func waitUntilStopped(timeout: Duration) -> Bool {
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let done = finished.wait(timeout: .now() + seconds) == .success
+        let (listener, acceptor) = state.withLock { ($0.listener, $0.acceptor) }
+        listener?.close()
+        if done { acceptor?.close() }
+        return done
+    }
+
+    fileprivate func respond(to request: FastCGIRequest) -> FastCGIResponse {
+        responder.respond(to: request)
+    }
+
+    fileprivate var maxBodySize: Int { configuration.maxBodySize }
+    fileprivate var log: Logger { logger }
+}
+
+/// The loop of one worker thread. Not shared: it lives and dies on its thread.
+private struct Worker {
+    let server: FastCGIServer
+    let acceptor: Acceptor
+
+    func run() {
+        var request = FCGX_Request()
+        // No listening socket: libfcgi must never accept by itself, only read what we hand it.
+        FCGX_InitRequest(&request, -1, 0)
+        while let connection = acceptor.next() {
+            serve(connection: connection, request: &request)
+        }
+    }
+
+    private func serve(connection: Int32, request: inout FCGX_Request) {
+        request.ipcFd = connection
+        // Keeps the connection open through the bookkeeping FCGX_Accept_r does before reading.
+        request.keepConnection = 1
+        guard FCGX_Accept_r(&request) == 0 else {
+            // A peer that sent no valid request: libfcgi closed the connection already.
+            return
+        }
+        defer {
+            FCGX_Finish_r(&request)
+            // One request per connection: a peer asking to keep it open would pin this thread.
+            if request.ipcFd >= 0 { FCGX_Free(&request, 1) }
+        }
+        let params = Self.copyParameters(request.envp)
+        let response: FastCGIResponse
+        do {
+            let head = try ParameterDecoding.head(from: params)
+            let body = Self.readBody(
+                from: request.in, declaredLength: params["CONTENT_LENGTH"], limit: server.maxBodySize)
+            let exchange = FastCGIRequest(
+                head: head, body: body, remoteAddress: params["REMOTE_ADDR"] ?? "",
+                requestID: params["REQUEST_ID"])
+            response = server.respond(to: exchange)
+        } catch {
+            server.log.warning("malformed FastCGI parameters", metadata: ["error": "\(error)"])
+            response = FastCGIResponse(
+                head: HTTPResponse(status: .badRequest, headerFields: [.contentType: "text/plain"]),
+                body: Array("Bad Request\n".utf8))
+        }
+        Self.write(response, to: request.out)
+    }
+
+    /// Copies every `NAME=value` parameter into Swift strings at once.
+    static func copyParameters(_ envp: FCGX_ParamArray?) -> [String: String] {
+        var params: [String: String] = [:]
+        guard var cursor = envp else { return params }
+        while let entry = cursor.pointee {
+            let pair = String(cString: entry)
+            if let equals = pair.firstIndex(of: "=") {
+                params[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            }
+            cursor += 1
+        }
+        return params
+    }
+
+    static func readBody(
+        from stream: UnsafeMutablePointer<FCGX_Stream>?, declaredLength: String?, limit: Int
+    ) -> FastCGIRequest.Body {
+        guard let stream, let declaredLength, let length = Int(declaredLength), length > 0 else {
+            return .bytes([])
+        }
+        guard length <= limit else { return .tooLarge(declaredLength: length) }
+        var body = [UInt8](repeating: 0, count: length)
+        var received = 0
+        while received < length {
+            let count = body.withUnsafeMutableBytes { raw in
+                FCGX_GetStr(
+                    raw.baseAddress!.advanced(by: received).assumingMemoryBound(to: CChar.self),
+                    Int32(length - received), stream)
+            }
+            if count <= 0 { return .incomplete }
+            received += Int(count)
+        }
+        return .bytes(body)
+    }
+
+    /// Writes the response; a peer that went away only costs this response.
+    static func write(_ response: FastCGIResponse, to stream: UnsafeMutablePointer<FCGX_Stream>?) {
+        guard let stream else { return }
+        for chunk in [ResponseEncoding.headBytes(response.head), response.body] where !chunk.isEmpty {
+            let written = chunk.withUnsafeBytes { raw in
+                FCGX_PutStr(raw.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(raw.count), stream)
+            }
+            if written < 0 { return }
+        }
+    }
+}

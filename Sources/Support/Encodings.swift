@@ -1,0 +1,77 @@
+import Crypto
+import Foundation
+
+public enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    /// Lowercase hex.
+    public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.underestimatedCount * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Strict decoding: even length, hex digits only (either case); nil otherwise.
+    public static func decode(_ text: String) -> [UInt8]? {
+        let chars = Array(text.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(chars.count / 2)
+        var index = 0
+        while index < chars.count {
+            guard let high = value(chars[index]), let low = value(chars[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return out
+    }
+
+    /// True when `text` is exactly `length` lowercase hex characters.
+    public static func isLowercase(_ text: String, length: Int) -> Bool {
+        text.utf8.count == length && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    private static func value(_ char: UInt8) -> UInt8? {
+        switch char {
+        case 0x30...0x39: return char - 0x30
+        case 0x61...0x66: return char - 0x61 + 10
+        case 0x41...0x46: return char - 0x41 + 10
+        default: return nil
+        }
+    }
+}
+
+public enum Base64URL {
+    public static func encode(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
+
+public enum Digest256 {
+    /// SHA-256 of the UTF-8 bytes of `text`.
+    public static func sha256(_ text: String) -> [UInt8] { Array(SHA256.hash(data: Array(text.utf8))) }
+
+    public static func sha256Hex(_ text: String) -> String { Hex.encode(sha256(text)) }
+}
+
+public enum ConstantTime {
+    /// Compares two byte strings in time that depends only on their lengths.
+    public static func equals<A: Collection, B: Collection>(_ lhs: A, _ rhs: B) -> Bool
+    where A.Element == UInt8, B.Element == UInt8 {
+        guard lhs.count == rhs.count else { return false }
+        var difference: UInt8 = 0
+        for (left, right) in zip(lhs, rhs) { difference |= left ^ right }
+        return difference == 0
+    }
+
+    public static func equals(_ lhs: String, _ rhs: String) -> Bool {
+        equals(Array(lhs.utf8), Array(rhs.utf8))
+    }
+}

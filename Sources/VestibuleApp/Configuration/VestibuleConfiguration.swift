@@ -1,0 +1,139 @@
+import Configuration
+import FastCGI
+import Foundation
+import Logging
+import SystemPackage
+import Web
+
+/// Every setting, validated at start. Read from a JSON file (`--config`, `VESTIBULE_CONFIG`, or
+/// `vestibule.json` in the working directory when present) and `VESTIBULE_*` environment
+/// variables, which win. `docs/configuration.md` lists the keys; keep it in step with `load`.
+public struct VestibuleConfiguration: Sendable {
+    /// The address people type: scheme, host and port. Decides `Secure` cookies and HSTS.
+    public var publicURL: PublicURL
+    public var listen: ListenAddress
+    public var threads: Int
+    public var maxBodySize: Int
+    public var databasePath: String
+    public var templatesPath: String
+    public var secretKeyFile: String
+    /// Mounts the provider emulators and test aids. Development and tests only.
+    public var sandbox: Bool
+    public var logLevel: Logger.Level
+    public var session: SessionSettings
+    /// The port `vestibule dev` gives nginx.
+    public var httpPort: Int
+
+    public static let defaultDatabasePath = "var/vestibule.sqlite"
+    public static let defaultSocketPath = "var/vestibule.sock"
+
+    /// - Parameters:
+    ///   - configFile: an explicit file (must exist); nil uses `VESTIBULE_CONFIG` or `./vestibule.json` if present.
+    ///   - sandboxByDefault: the `dev` command turns the sandbox on unless the configuration says otherwise.
+    public static func load(
+        environment: [String: String] = ProcessInfo.processInfo.environment, configFile: String? = nil,
+        sandboxByDefault: Bool = false
+    ) async throws -> VestibuleConfiguration {
+        let filePath = configFile ?? environment["VESTIBULE_CONFIG"]
+            ?? (FileManager.default.fileExists(atPath: "vestibule.json") ? "vestibule.json" : nil)
+        var file: (provider: any ConfigProvider, path: String)?
+        if let filePath {
+            guard FileManager.default.fileExists(atPath: filePath) else {
+                throw ConfigurationError(key: "config file", source: nil, problem: "\(filePath) does not exist")
+            }
+            do {
+                file = (try await FileProvider<JSONSnapshot>(filePath: FilePath(filePath)), filePath)
+            } catch {
+                throw ConfigurationError(key: "config file", source: nil, problem: "\(filePath) is not valid JSON: \(error)")
+            }
+        }
+        let reader = SettingsReader(environment: environment, file: file)
+        let configuration = try read(reader, sandboxByDefault: sandboxByDefault)
+        if let filePath {
+            let unknown = try SettingsReader.leafKeys(ofJSONFile: filePath).filter { !reader.keysRead.contains($0) }
+            if let first = unknown.first {
+                throw ConfigurationError(
+                    key: first, source: "in \(filePath)",
+                    problem: "is not a setting Vestibule knows; see docs/configuration.md")
+            }
+        }
+        return configuration
+    }
+
+    private static func read(_ reader: SettingsReader, sandboxByDefault: Bool) throws -> VestibuleConfiguration {
+        let publicURL = try reader.parsed(
+            "publicURL", default: PublicURL(string: "http://127.0.0.1:8080")!,
+            expected: "an http or https URL with a host and no path, like https://login.example.com",
+            PublicURL.init(string:))
+        let socket = try reader.string("socket", default: "")
+        let socketMode = try reader.parsed(
+            "socketMode", default: UInt32(0o660), expected: "an octal file mode like 0660") {
+                UInt32($0, radix: 8).flatMap { $0 <= 0o777 ? $0 : nil }
+            }
+        let listen: ListenAddress
+        switch socket {
+        case "fd:0": listen = .inheritedStandardInput
+        case "": listen = ListenAddress.standardInputIsListeningSocket
+            ? .inheritedStandardInput : .unixSocket(path: defaultSocketPath, mode: socketMode)
+        default: listen = .unixSocket(path: socket, mode: socketMode)
+        }
+        let idle = try reader.int("session.idleTimeout", default: 8 * 3600, in: 60...(90 * 86400))
+        let absolute = try reader.int("session.absoluteTimeout", default: 7 * 86400, in: 60...(365 * 86400))
+        guard absolute >= idle else {
+            throw ConfigurationError(
+                key: "session.absoluteTimeout", source: nil, problem: "must not be shorter than session.idleTimeout")
+        }
+        return VestibuleConfiguration(
+            publicURL: publicURL,
+            listen: listen,
+            threads: try reader.int("threads", default: 16, in: 1...256),
+            maxBodySize: try reader.int("maxBodySize", default: 1 << 20, in: 1024...(64 << 20)),
+            databasePath: try nonEmpty(reader, "database", default: defaultDatabasePath),
+            templatesPath: try nonEmpty(reader, "templates", default: "templates"),
+            secretKeyFile: try nonEmpty(reader, "secretKeyFile", default: "var/secret.key"),
+            sandbox: try reader.bool("sandbox", default: sandboxByDefault),
+            logLevel: try reader.parsed(
+                "logLevel", default: .info, expected: "one of trace, debug, info, notice, warning, error, critical",
+                Logger.Level.init(rawValue:)),
+            session: SessionSettings(
+                idleTimeout: TimeInterval(idle), absoluteTimeout: TimeInterval(absolute),
+                secureCookies: publicURL.isHTTPS),
+            httpPort: try reader.int("http.port", default: 8080, in: 1...65535))
+    }
+
+    private static func nonEmpty(_ reader: SettingsReader, _ key: String, default fallback: String) throws -> String {
+        let value = try reader.string(key, default: fallback)
+        guard !value.isEmpty else { throw ConfigurationError(key: key, source: nil, problem: "must not be empty") }
+        return value
+    }
+}
+
+/// The site's public origin, like `https://login.example.com` (no path, no trailing slash).
+public struct PublicURL: Sendable, Equatable, CustomStringConvertible {
+    public let scheme: String
+    public let host: String
+    public let port: Int?
+
+    public init?(string: String) {
+        guard let components = URLComponents(string: string),
+            let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = components.host, !host.isEmpty,
+            components.path.isEmpty || components.path == "/",
+            components.query == nil, components.fragment == nil, components.user == nil
+        else { return nil }
+        self.scheme = scheme
+        self.host = host.lowercased()
+        port = components.port
+    }
+
+    public var isHTTPS: Bool { scheme == "https" }
+
+    /// `scheme://host[:port]`, the port left out when it is the scheme's default.
+    public var origin: String {
+        let defaultPort = isHTTPS ? 443 : 80
+        if let port, port != defaultPort { return "\(scheme)://\(host):\(port)" }
+        return "\(scheme)://\(host)"
+    }
+
+    public var description: String { origin }
+}

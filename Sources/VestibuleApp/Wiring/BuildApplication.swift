@@ -1,0 +1,43 @@
+import FastCGI
+import Features
+import Foundation
+import Logging
+import Storage
+import Support
+import Web
+
+/// The assembled program: what `serve`, `dev` and the tests run.
+public struct BuiltApplication: Sendable {
+    public let configuration: VestibuleConfiguration
+    public let database: AppDatabase
+    public let web: WebApplication
+}
+
+/// Builds the application from its configuration: secret key, database (migrated), templates,
+/// sessions, and every feature's routes. One function, used by the program and the tests alike.
+public func buildApplication(_ configuration: VestibuleConfiguration, logger: Logger) async throws -> BuiltApplication {
+    let secretKey = try SecretKey.loadOrCreate(path: configuration.secretKeyFile)
+    let database = try AppDatabase(path: configuration.databasePath, readers: configuration.threads)
+    let applied = try database.migrate()
+    if !applied.isEmpty { logger.info("migrated database", metadata: ["migrations": "\(applied)"]) }
+    let renderer = try await PageRenderer(directory: configuration.templatesPath)
+    let sandboxClock = AdjustableClock()
+    let clock: any WallClock = configuration.sandbox ? sandboxClock : SystemClock()
+    let random = SystemRandom()
+    let sessions = SessionManager(
+        settings: configuration.session, secretKey: secretKey, clock: clock, random: random)
+    let environment = WebEnvironment(
+        database: database, clock: clock, random: random, sessions: sessions, renderer: renderer)
+
+    var features: [any Feature] = [SignOutFeature()]
+    if configuration.sandbox {
+        logger.warning("sandbox is on: provider emulators and test aids are mounted; never use this in production")
+        features.append(SandboxFeature(clock: sandboxClock))
+    }
+    features.append(HomeFeature(loginMethods: [], version: VestibuleVersion.current))
+
+    let web = WebApplication(
+        features: features, environment: environment,
+        strictTransportSecurity: configuration.publicURL.isHTTPS, logger: logger)
+    return BuiltApplication(configuration: configuration, database: database, web: web)
+}

@@ -1,0 +1,119 @@
+import Foundation
+
+/// Fills the shipped `nginx/` files with local paths and a port, and writes a main `nginx.conf`
+/// around them, so `make run` and the integration tests run exactly the config integrators copy.
+public struct NginxSite: Sendable {
+    /// The folder holding the shipped files (`nginx/` in the repository).
+    public var sourceDirectory: String
+    public var publicDirectory: String
+    public var socketPath: String
+    /// Where the rendered config, pid, logs and temporary files go.
+    public var runtimeDirectory: String
+    public var port: Int
+    public var workerProcesses: String = "auto"
+
+    public init(sourceDirectory: String, publicDirectory: String, socketPath: String, runtimeDirectory: String, port: Int) {
+        self.sourceDirectory = sourceDirectory
+        self.publicDirectory = publicDirectory
+        self.socketPath = socketPath
+        self.runtimeDirectory = runtimeDirectory
+        self.port = port
+    }
+
+    public struct RenderError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    static let shippedFiles = ["http.conf", "vestibule.conf", "locations.conf", "fastcgi-pass.conf", "security-headers.conf"]
+
+    public var configDirectory: String { runtimeDirectory + "/conf" }
+    public var mainConfigPath: String { configDirectory + "/nginx.conf" }
+    public var pidPath: String { runtimeDirectory + "/nginx.pid" }
+    public var errorLogPath: String { runtimeDirectory + "/error.log" }
+    public var accessLogPath: String { runtimeDirectory + "/access.log" }
+
+    /// Writes the config; returns the path of the main file to give `nginx -c`.
+    @discardableResult
+    public func render() throws -> String {
+        let manager = FileManager.default
+        for directory in [configDirectory, runtimeDirectory + "/tmp"] {
+            try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        for file in Self.shippedFiles {
+            let source = try String(contentsOfFile: "\(sourceDirectory)/\(file)", encoding: .utf8)
+            try substitute(source, file: file).write(toFile: "\(configDirectory)/\(file)", atomically: true, encoding: .utf8)
+        }
+        for file in ["fastcgi_params", "mime.types"] {
+            let target = "\(configDirectory)/\(file)"
+            if !manager.fileExists(atPath: target) {
+                guard manager.fileExists(atPath: "/etc/nginx/\(file)") else {
+                    throw RenderError(description: "/etc/nginx/\(file) is missing: is nginx installed (apt install nginx)?")
+                }
+                try manager.copyItem(atPath: "/etc/nginx/\(file)", toPath: target)
+            }
+        }
+        try mainConfig().write(toFile: mainConfigPath, atomically: true, encoding: .utf8)
+        return mainConfigPath
+    }
+
+    /// The replacements, each of which must be found: a shipped file that drifted fails loudly.
+    private func substitute(_ text: String, file: String) throws -> String {
+        var replacements: [(String, String)] = [("/etc/nginx/vestibule/", configDirectory + "/")]
+        switch file {
+        case "vestibule.conf":
+            replacements += [("listen 80;", "listen 127.0.0.1:\(port);"), ("listen [::]:80;", "")]
+        case "locations.conf":
+            replacements.append(("root /srv/vestibule/public;", "root \(publicDirectory);"))
+        case "fastcgi-pass.conf":
+            replacements.append(("unix:/run/vestibule/vestibule.sock", "unix:\(socketPath)"))
+        default: break
+        }
+        var result = text
+        for (from, to) in replacements where from != "/etc/nginx/vestibule/" || text.contains(from) {
+            guard result.contains(from) else {
+                throw RenderError(description: "nginx/\(file) no longer contains `\(from)`; update NginxSite")
+            }
+            result = result.replacingOccurrences(of: from, with: to)
+        }
+        return result
+    }
+
+    private func mainConfig() -> String {
+        // As root, nginx's workers would switch to `nobody`, who cannot reach the socket: keep our user.
+        let userLine = geteuid() == 0 ? "user root root;\n" : ""
+        return """
+            # Written by Vestibule from nginx/*.conf; edits are overwritten.
+            \(userLine)worker_processes \(workerProcesses);
+            pid \(pidPath);
+            error_log \(errorLogPath) warn;
+            events { worker_connections 1024; }
+            http {
+                include \(configDirectory)/mime.types;
+                default_type application/octet-stream;
+                log_format vestibule '$remote_addr [$time_local] "$request" $status $body_bytes_sent $request_id $request_time';
+                access_log \(accessLogPath) vestibule;
+                client_body_temp_path \(runtimeDirectory)/tmp/body;
+                fastcgi_temp_path \(runtimeDirectory)/tmp/fastcgi;
+                proxy_temp_path \(runtimeDirectory)/tmp/proxy;
+                uwsgi_temp_path \(runtimeDirectory)/tmp/uwsgi;
+                scgi_temp_path \(runtimeDirectory)/tmp/scgi;
+                sendfile on;
+                keepalive_timeout 65;
+                include \(configDirectory)/http.conf;
+                include \(configDirectory)/vestibule.conf;
+            }
+
+            """
+    }
+
+    /// The arguments that run nginx in the foreground on the rendered config.
+    public var arguments: [String] {
+        ["-p", runtimeDirectory, "-c", mainConfigPath, "-e", errorLogPath, "-g", "daemon off;"]
+    }
+
+    public static var executable: String {
+        ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"].first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        } ?? "nginx"
+    }
+}

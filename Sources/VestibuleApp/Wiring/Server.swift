@@ -1,0 +1,48 @@
+import FastCGI
+import Foundation
+import Logging
+
+/// Runs the FastCGI server until a shutdown signal, then stops it the graceful way: stop
+/// accepting, let accepted requests finish (up to `drainTimeout`), close the database.
+struct ServerRun {
+    let application: BuiltApplication
+    let logger: Logger
+    var drainTimeout: Duration = .seconds(9)
+
+    func start() throws -> FastCGIServer {
+        let configuration = application.configuration
+        let server = FastCGIServer(
+            configuration: .init(
+                address: configuration.listen, threads: configuration.threads, maxBodySize: configuration.maxBodySize),
+            responder: application.web, logger: logger)
+        try server.start()
+        return server
+    }
+
+    func stop(_ server: FastCGIServer) {
+        server.stop()
+        if !server.waitUntilStopped(timeout: drainTimeout) {
+            logger.warning("requests still running after the drain timeout; exiting anyway")
+        }
+        do {
+            try application.database.close()
+        } catch {
+            logger.error("closing the database failed", metadata: ["error": "\(error)"])
+        }
+        logger.info("stopped")
+    }
+}
+
+enum LogSetup {
+    /// swift-log to standard error (the journal under systemd), at the configured level.
+    static func bootstrap(level: Logger.Level) -> Logger {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "vestibule")
+        logger.logLevel = level
+        return logger
+    }
+}

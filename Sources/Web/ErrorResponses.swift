@@ -1,0 +1,92 @@
+import Foundation
+import HTTPTypes
+import Logging
+
+/// Turns whatever a handler threw into a response: an HTML page in the layout for browser pages,
+/// JSON for everything else. Only `HTTPError` messages are shown; other errors are logged with the
+/// request id, and the client gets a plain "something went wrong".
+struct ErrorResponseMiddleware: Middleware {
+    func handle(_ context: RequestContext, next: (RequestContext) throws -> Response) throws -> Response {
+        do {
+            return try next(context)
+        } catch let error as HTTPError {
+            return ErrorResponses.response(for: error, context: context)
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+            return ErrorResponses.response(for: ErrorResponses.internalError, context: context)
+        }
+    }
+}
+
+public enum ErrorResponses {
+    static let internalError = HTTPError(
+        .internalServerError, "Something went wrong on our side. It has been logged; please try again.")
+
+    static func response(for error: HTTPError, context: RequestContext) -> Response {
+        var response = context.kind.answersJSON ? json(error) : html(error, context: context)
+        for field in error.headers { response.headers.append(field) }
+        return response
+    }
+
+    /// The API's error bodies: `{"error": true, "message": ...}`, or Laravel's 422 shape.
+    static func json(_ error: HTTPError) -> Response {
+        if let body = error.jsonBody { return .json(bytes: body, status: error.status) }
+        if !error.fieldErrors.isEmpty {
+            var object = JSONObjectWriter()
+            object.add("message", string: error.message)
+            var errors = JSONObjectWriter()
+            for (field, messages) in error.fieldErrors { errors.add(field, strings: messages) }
+            object.add("errors", raw: errors.text)
+            return .json(bytes: Array(object.text.utf8), status: error.status)
+        }
+        var object = JSONObjectWriter()
+        object.add("error", raw: "true")
+        object.add("message", string: error.message)
+        if let field = error.field { object.add("field", string: field) }
+        return .json(bytes: Array(object.text.utf8), status: error.status)
+    }
+
+    static func html(_ error: HTTPError, context: RequestContext) -> Response {
+        let title = errorTitle(error.status)
+        let values: [String: Any] = [
+            "title": title, "status": error.status.code, "message": error.message, "requestID": context.request.id,
+        ]
+        if let page = try? context.environment.renderer.render("error", values) {
+            return .html(page, status: error.status)
+        }
+        // Templates unusable: a bare page still says what happened.
+        return .html("<!doctype html><title>\(error.status.code)</title><h1>\(title)</h1>", status: error.status)
+    }
+
+    static func errorTitle(_ status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 400: return "That request could not be understood"
+        case 403: return "Not allowed"
+        case 404: return "Page not found"
+        case 405: return "Method not allowed"
+        case 413: return "Too large"
+        case 429: return "Too many attempts"
+        case 500...599: return "Something went wrong"
+        default: return status.reasonPhrase
+        }
+    }
+}
+
+/// Writes a small JSON object in insertion order; values are escaped by JSONEncoder.
+struct JSONObjectWriter {
+    private var members: [String] = []
+
+    mutating func add(_ key: String, string: String) { members.append("\(Self.quote(key)):\(Self.quote(string))") }
+    mutating func add(_ key: String, raw: String) { members.append("\(Self.quote(key)):\(raw)") }
+    mutating func add(_ key: String, strings: [String]) {
+        members.append("\(Self.quote(key)):[\(strings.map(Self.quote).joined(separator: ","))]")
+    }
+
+    var text: String { "{\(members.joined(separator: ","))}" }
+
+    static func quote(_ text: String) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        return (try? encoder.encode(text)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
+    }
+}

@@ -1,0 +1,48 @@
+import HTTPTypes
+
+/// An error that knows its HTTP status and a message that is safe to show to the client.
+/// Anything else thrown by a handler becomes a 500 whose details go only to the log.
+public struct HTTPError: Error, Sendable, CustomStringConvertible {
+    public var status: HTTPResponse.Status
+    public var message: String
+    /// The input field at fault, for 400 answers that name it.
+    public var field: String?
+    /// Laravel-shaped validation messages, for 422 answers.
+    public var fieldErrors: [(field: String, messages: [String])]
+    public var headers: HTTPFields
+    /// A JSON body to send as is, for API routes whose wire contract fixes the error body.
+    public var jsonBody: [UInt8]?
+
+    public init(
+        _ status: HTTPResponse.Status, _ message: String, field: String? = nil,
+        headers: HTTPFields = [:], jsonBody: [UInt8]? = nil
+    ) {
+        self.status = status
+        self.message = message
+        self.field = field
+        self.fieldErrors = []
+        self.headers = headers
+        self.jsonBody = jsonBody
+    }
+
+    /// 422 with one message per field, in the order given.
+    public static func validation(_ errors: [(field: String, messages: [String])]) -> HTTPError {
+        var error = HTTPError(.unprocessableContent, "The given data was invalid.")
+        error.fieldErrors = errors
+        return error
+    }
+
+    public static func notFound(_ message: String = "The page you asked for does not exist.") -> HTTPError {
+        HTTPError(.notFound, message)
+    }
+
+    public static func badRequest(_ message: String, field: String? = nil) -> HTTPError {
+        HTTPError(.badRequest, message, field: field)
+    }
+
+    public static func tooManyRequests(retryAfter seconds: Int, _ message: String) -> HTTPError {
+        HTTPError(.tooManyRequests, message, headers: [.retryAfter: String(max(1, seconds))])
+    }
+
+    public var description: String { "\(status.code) \(message)" }
+}

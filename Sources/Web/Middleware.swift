@@ -1,0 +1,89 @@
+import Foundation
+import HTTPTypes
+import Logging
+import Support
+
+/// A step around every request: it may act before the handler, after it, or instead of it.
+public protocol Middleware: Sendable {
+    func handle(_ context: RequestContext, next: (RequestContext) throws -> Response) throws -> Response
+}
+
+/// One log line per request: method, path (never the query: it may carry a key), status, time.
+struct RequestLogMiddleware: Middleware {
+    func handle(_ context: RequestContext, next: (RequestContext) throws -> Response) throws -> Response {
+        let start = ContinuousClock.now
+        let response = try next(context)
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+        context.logger.info(
+            "\(context.request.method) \(context.request.path) \(response.status.code)",
+            metadata: [
+                "ms": "\(String(format: "%.2f", milliseconds))",
+                "remote": "\(context.request.remoteAddress)",
+            ])
+        return response
+    }
+}
+
+/// Security headers on every response the program makes (nginx adds its own to static files).
+struct SecurityHeadersMiddleware: Middleware {
+    let strictTransportSecurity: Bool
+
+    func handle(_ context: RequestContext, next: (RequestContext) throws -> Response) throws -> Response {
+        var response = try next(context)
+        let policy = context.securityPolicy
+        var headers = response.headers
+        headers[.contentSecurityPolicy] = policy.contentSecurityPolicy
+        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
+        headers[HTTPField.Name("Cross-Origin-Opener-Policy")!] = policy.openerPolicy
+        headers[HTTPField.Name("Permissions-Policy")!] = "camera=(), microphone=(), geolocation=(), payment=()"
+        if strictTransportSecurity {
+            headers[.strictTransportSecurity] = "max-age=31536000; includeSubDomains"
+        }
+        // Pages carry CSRF tokens and personal data; API answers are per-caller: never cache.
+        if headers[.cacheControl] == nil { headers[.cacheControl] = "no-store" }
+        headers[HTTPField.Name("X-Request-ID")!] = context.request.id
+        response.headers = headers
+        return response
+    }
+}
+
+/// Sends the session cookie changes a request made, whatever the response.
+struct SessionCookieMiddleware: Middleware {
+    func handle(_ context: RequestContext, next: (RequestContext) throws -> Response) throws -> Response {
+        var response = try next(context)
+        for cookie in context.cookies {
+            response.headers.append(HTTPField(name: .setCookie, value: cookie.headerValue))
+        }
+        return response
+    }
+}
+
+/// Checks the CSRF token on every state-changing browser request: `_csrf` form field or
+/// `X-CSRF-Token` header, compared in constant time with the session's token.
+struct CSRFMiddleware: Middleware {
+    static let headerName = HTTPField.Name("X-CSRF-Token")!
+    static let safeMethods: Set<HTTPRequest.Method> = [.get, .head, .options]
+
+    func handle(_ context: RequestContext, next: (RequestContext) throws -> Response) throws -> Response {
+        guard context.matchedRoute, context.kind.usesSession, !Self.safeMethods.contains(context.request.method) else {
+            return try next(context)
+        }
+        guard let session = try context.session(),
+            let sent = try context.request.header(Self.headerName) ?? formToken(context),
+            ConstantTime.equals(sent, context.environment.sessions.csrfToken(for: session))
+        else {
+            throw HTTPError(
+                .forbidden,
+                "This request did not carry this site's security token, so it was refused. Reload the page and try again.")
+        }
+        return try next(context)
+    }
+
+    private func formToken(_ context: RequestContext) throws -> String? {
+        guard context.request.mediaType == "application/x-www-form-urlencoded" else { return nil }
+        return try context.form()["_csrf"]
+    }
+}

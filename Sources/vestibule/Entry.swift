@@ -1,0 +1,8 @@
+import VestibuleApp
+
+@main
+struct Entry {
+    static func main() async {
+        await VestibuleCommand.main(nil)
+    }
+}

@@ -1,0 +1,60 @@
+import HTTPTypes
+import Testing
+@testable import FastCGI
+
+@Suite struct ParameterDecodingTests {
+    let params = [
+        "REQUEST_METHOD": "POST", "REQUEST_URI": "/logout?x=1", "HTTP_HOST": "login.example.com",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded", "CONTENT_LENGTH": "12",
+        "HTTP_CONTENT_TYPE": "application/x-www-form-urlencoded", "HTTP_CONTENT_LENGTH": "12",
+        "HTTP_USER_AGENT": "Test/1.0", "HTTP_X_CSRF_TOKEN": "abc", "HTTP_PROXY": "http://evil:8080",
+        "HTTPS": "on", "REMOTE_ADDR": "10.0.0.1", "SERVER_NAME": "x",
+    ]
+
+    @Test func buildsTheRequestHead() throws {
+        let head = try ParameterDecoding.head(from: params)
+        #expect(head.method == .post)
+        #expect(head.path == "/logout?x=1")
+        #expect(head.scheme == "https")
+        #expect(head.authority == "login.example.com")
+        #expect(head.headerFields[.userAgent] == "Test/1.0")
+        #expect(head.headerFields[HTTPField.Name("X-CSRF-Token")!] == "abc")
+    }
+
+    /// nginx passes Content-Type both as CONTENT_TYPE and HTTP_CONTENT_TYPE: it must appear once.
+    @Test func contentTypeAndLengthAppearOnce() throws {
+        let head = try ParameterDecoding.head(from: params)
+        #expect(head.headerFields[values: .contentType] == ["application/x-www-form-urlencoded"])
+        #expect(head.headerFields[values: .contentLength] == ["12"])
+    }
+
+    @Test func dropsTheProxyHeader() throws {
+        let head = try ParameterDecoding.head(from: params)
+        #expect(head.headerFields[HTTPField.Name("Proxy")!] == nil)
+    }
+
+    @Test func refusesMissingMethodOrURI() {
+        #expect(throws: ParameterDecoding.Failure.missing("REQUEST_METHOD")) {
+            try ParameterDecoding.head(from: ["REQUEST_URI": "/"])
+        }
+        #expect(throws: ParameterDecoding.Failure.missing("REQUEST_URI")) {
+            try ParameterDecoding.head(from: ["REQUEST_METHOD": "GET", "REQUEST_URI": "nope"])
+        }
+    }
+
+    @Test func encodesAResponseHead() {
+        var fields = HTTPFields()
+        fields[.contentType] = "text/plain"
+        fields.append(HTTPField(name: .setCookie, value: "a=1"))
+        fields.append(HTTPField(name: .setCookie, value: "b=2"))
+        let text = String(decoding: ResponseEncoding.headBytes(HTTPResponse(status: .notFound, headerFields: fields)), as: UTF8.self)
+        #expect(text == "Status: 404 Not Found\r\nContent-Type: text/plain\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n")
+    }
+
+    /// A header value with CR/LF cannot split the response: swift-http-types replaces them.
+    @Test func headerValuesCannotInjectLines() {
+        let fields: HTTPFields = [.location: "/x\r\nSet-Cookie: evil=1"]
+        let text = String(decoding: ResponseEncoding.headBytes(HTTPResponse(status: .seeOther, headerFields: fields)), as: UTF8.self)
+        #expect(!text.contains("\r\nSet-Cookie"))
+    }
+}

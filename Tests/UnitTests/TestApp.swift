@@ -1,0 +1,94 @@
+import FastCGI
+import Features
+import Foundation
+import HTTPTypes
+import Logging
+import Storage
+import Support
+@testable import Web
+
+/// The repository root, found from this file's path.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+/// A fresh directory under the system's temporary folder, removed by `remove()`.
+struct TemporaryDirectory {
+    let path: String
+
+    init() {
+        path = NSTemporaryDirectory() + "vestibule-test-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// The real web application, in process, on a temporary SQLite file and the repository's templates.
+final class TestApp: @unchecked Sendable {
+    let directory = TemporaryDirectory()
+    let database: AppDatabase
+    let clock: AdjustableClock
+    let application: WebApplication
+    let environment: WebEnvironment
+
+    init(features: [any Feature] = [], clock: AdjustableClock = AdjustableClock(fixedAt: Date(timeIntervalSince1970: 1_800_000_000)), session: SessionSettings = SessionSettings()) async throws {
+        self.clock = clock
+        database = try AppDatabase(path: directory.path + "/test.sqlite")
+        try database.migrate()
+        let renderer = try await PageRenderer(directory: repositoryRoot + "/templates")
+        let sessions = SessionManager(
+            settings: session, secretKey: SecretKey(bytes: Array(repeating: 7, count: 32)), clock: clock,
+            random: SystemRandom())
+        environment = WebEnvironment(database: database, clock: clock, random: SystemRandom(), sessions: sessions, renderer: renderer)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        application = WebApplication(
+            features: features + [SignOutFeature(), HomeFeature(loginMethods: [], version: "test")],
+            environment: environment, strictTransportSecurity: false, logger: logger)
+    }
+
+    deinit { directory.remove() }
+
+    /// Sends one request; `cookie` is the session cookie value to send, if any.
+    func send(
+        _ method: HTTPRequest.Method, _ path: String, headers: HTTPFields = [:], body: [UInt8] = [],
+        cookie: String? = nil
+    ) -> TestResponse {
+        var fields = headers
+        if let cookie { fields[.cookie] = "vestibule_session=\(cookie)" }
+        if !body.isEmpty { fields[.contentLength] = String(body.count) }
+        let head = HTTPRequest(method: method, scheme: "http", authority: "127.0.0.1", path: path, headerFields: fields)
+        let response = application.respond(to: FastCGIRequest(head: head, body: .bytes(body), remoteAddress: "127.0.0.1"))
+        return TestResponse(head: response.head, body: response.body)
+    }
+
+    func send(_ method: HTTPRequest.Method, _ path: String, form: String, cookie: String? = nil) -> TestResponse {
+        send(method, path, headers: [.contentType: "application/x-www-form-urlencoded"], body: Array(form.utf8), cookie: cookie)
+    }
+}
+
+struct TestResponse {
+    let head: HTTPResponse
+    let body: [UInt8]
+
+    var status: Int { head.status.code }
+    var text: String { String(decoding: body, as: UTF8.self) }
+    func header(_ name: String) -> String? { head.headerFields[HTTPField.Name(name)!] }
+
+    /// The value the response sets for the session cookie, if it sets one.
+    var sessionCookie: String? {
+        for value in head.headerFields[values: .setCookie] where value.hasPrefix("vestibule_session=") {
+            return String(value.dropFirst("vestibule_session=".count).prefix { $0 != ";" })
+        }
+        return nil
+    }
+
+    var csrfToken: String? {
+        guard let range = text.range(of: "<meta name=\"csrf-token\" content=\"") else { return nil }
+        return String(text[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    func json() throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] ?? [:]
+    }
+}
