@@ -5,8 +5,13 @@ import GRDB
 public protocol TimestampedRecord: Codable, FetchableRecord, MutablePersistableRecord {}
 
 extension TimestampedRecord {
-    public static var databaseDateEncodingStrategy: DatabaseDateEncodingStrategy { .timeIntervalSince1970 }
-    public static var databaseDateDecodingStrategy: DatabaseDateDecodingStrategy { .timeIntervalSince1970 }
+    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy {
+        .timeIntervalSince1970
+    }
+
+    public static func databaseDateDecodingStrategy(for column: String) -> DatabaseDateDecodingStrategy {
+        .timeIntervalSince1970
+    }
 }
 
 public struct User: TimestampedRecord, MutablePersistableRecord, Sendable, Identifiable {

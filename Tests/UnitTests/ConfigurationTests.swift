@@ -1,0 +1,105 @@
+import FastCGI
+import Foundation
+import Testing
+@testable import VestibuleApp
+
+@Suite struct ConfigurationTests {
+    func load(env: [String: String] = [:], file: String? = nil) async throws -> VestibuleConfiguration {
+        var path: String?
+        if let file {
+            path = NSTemporaryDirectory() + "vestibule-config-\(UUID().uuidString).json"
+            try file.write(toFile: path!, atomically: true, encoding: .utf8)
+        }
+        defer { if let path { try? FileManager.default.removeItem(atPath: path) } }
+        return try await VestibuleConfiguration.load(environment: env, configFile: path)
+    }
+
+    func error(env: [String: String] = [:], file: String? = nil) async -> String {
+        do {
+            _ = try await load(env: env, file: file)
+            return "no error"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func defaults() async throws {
+        let configuration = try await load()
+        #expect(configuration.threads == 16)
+        #expect(configuration.maxBodySize == 1 << 20)
+        #expect(configuration.databasePath == "var/vestibule.sqlite")
+        #expect(configuration.templatesPath == "templates")
+        #expect(configuration.secretKeyFile == "var/secret.key")
+        #expect(configuration.sandbox == false)
+        #expect(configuration.publicURL.origin == "http://127.0.0.1:8080")
+        #expect(configuration.session.secureCookies == false)
+        #expect(configuration.httpPort == 8080)
+        if !ListenAddress.standardInputIsListeningSocket {
+            #expect(configuration.listen == .unixSocket(path: "var/vestibule.sock", mode: 0o660))
+        }
+    }
+
+    @Test func fileValues() async throws {
+        let configuration = try await load(file: """
+            {"threads": 4, "database": "/tmp/x.sqlite", "publicURL": "https://login.example.com",
+             "socket": "/run/v.sock", "socketMode": "0600", "sandbox": true,
+             "session": {"idleTimeout": 900, "absoluteTimeout": 3600}, "logLevel": "debug"}
+            """)
+        #expect(configuration.threads == 4)
+        #expect(configuration.databasePath == "/tmp/x.sqlite")
+        #expect(configuration.publicURL.isHTTPS)
+        #expect(configuration.session.secureCookies)
+        #expect(configuration.listen == .unixSocket(path: "/run/v.sock", mode: 0o600))
+        #expect(configuration.sandbox)
+        #expect(configuration.session.idleTimeout == 900)
+        #expect(configuration.logLevel == .debug)
+    }
+
+    @Test func environmentOverridesTheFile() async throws {
+        let configuration = try await load(
+            env: ["VESTIBULE_DATABASE": "/data/v.sqlite", "VESTIBULE_THREADS": "8", "VESTIBULE_HTTP_PORT": "9090",
+                  "VESTIBULE_SESSION_IDLE_TIMEOUT": "120", "VESTIBULE_SANDBOX": "true", "VESTIBULE_SOCKET": "fd:0"],
+            file: #"{"threads": 4, "database": "file.sqlite"}"#)
+        #expect(configuration.databasePath == "/data/v.sqlite")
+        #expect(configuration.threads == 8)
+        #expect(configuration.httpPort == 9090)
+        #expect(configuration.session.idleTimeout == 120)
+        #expect(configuration.sandbox)
+        #expect(configuration.listen == .inheritedStandardInput)
+    }
+
+    @Test func badValuesNameTheKeyAndWhereItCameFrom() async {
+        #expect(await error(env: ["VESTIBULE_THREADS": "lots"]).contains("threads (environment variable VESTIBULE_THREADS) must be a whole number"))
+        #expect(await error(env: ["VESTIBULE_THREADS": "0"]).contains("VESTIBULE_THREADS"))
+        #expect(await error(file: #"{"threads": 1000}"#).contains("threads (threads in "))
+        #expect(await error(env: ["VESTIBULE_PUBLIC_URL": "ftp://x"]).contains("publicURL"))
+        #expect(await error(env: ["VESTIBULE_PUBLIC_URL": "https://x.example/path"]).contains("publicURL"))
+        #expect(await error(env: ["VESTIBULE_SANDBOX": "maybe"]).contains("sandbox"))
+        #expect(await error(env: ["VESTIBULE_LOG_LEVEL": "loud"]).contains("logLevel"))
+        #expect(await error(env: ["VESTIBULE_SOCKET_MODE": "999"]).contains("socketMode"))
+        #expect(await error(env: ["VESTIBULE_DATABASE": ""]).contains("database"))
+        #expect(await error(file: #"{"session": {"idleTimeout": 7200, "absoluteTimeout": 3600}}"#).contains("session.absoluteTimeout"))
+    }
+
+    @Test func unknownKeysInTheFileAreReported() async {
+        let message = await error(file: #"{"thread": 4}"#)
+        #expect(message.contains("thread ") && message.contains("not a setting"))
+        #expect(await error(file: #"{"session": {"idle": 5}}"#).contains("session.idle"))
+    }
+
+    @Test func malformedOrMissingFile() async {
+        #expect(await error(file: "{not json").contains("not valid JSON"))
+        do {
+            _ = try await VestibuleConfiguration.load(environment: [:], configFile: "/nonexistent/v.json")
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains("does not exist"))
+        }
+    }
+
+    @Test func environmentNamesFollowSwiftConfiguration() {
+        #expect(SettingsReader.environmentName(for: "publicURL") == "VESTIBULE_PUBLIC_URL")
+        #expect(SettingsReader.environmentName(for: "session.idleTimeout") == "VESTIBULE_SESSION_IDLE_TIMEOUT")
+        #expect(SettingsReader.environmentName(for: "http.port") == "VESTIBULE_HTTP_PORT")
+    }
+}
