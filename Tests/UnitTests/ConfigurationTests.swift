@@ -103,3 +103,14 @@ import Testing
         #expect(SettingsReader.environmentName(for: "http.port") == "VESTIBULE_HTTP_PORT")
     }
 }
+
+@Suite struct ShippedConfigurationTests {
+    /// The example integrators copy only uses keys that exist, with valid values.
+    @Test func exampleConfigurationLoads() async throws {
+        let configuration = try await VestibuleConfiguration.load(
+            environment: [:], configFile: repositoryRoot + "/deploy/vestibule.example.json")
+        #expect(configuration.publicURL.isHTTPS)
+        #expect(configuration.session.secureCookies)
+        #expect(configuration.databasePath == "/var/lib/vestibule/vestibule.sqlite")
+    }
+}

@@ -15,6 +15,7 @@ public struct SandboxFeature: Feature {
         // A request that takes as long as asked (at most 30 s): lets tests stop the server mid-request.
         routes.api(.get, "/sandbox/delay") { context in
             let milliseconds = min(30_000, max(0, Int(context.request.query["ms"] ?? "") ?? 1000))
+            context.logger.info("sleeping", metadata: ["ms": "\(milliseconds)"])
             Thread.sleep(forTimeInterval: Double(milliseconds) / 1000)
             return .json(["slept_ms": milliseconds])
         }

@@ -11,6 +11,20 @@ public struct NginxSite: Sendable {
     public var runtimeDirectory: String
     public var port: Int
     public var workerProcesses: String = "auto"
+    /// Set to run `vestibule-tls.conf` (https on `port`, the redirect on `redirectPort`) instead of `vestibule.conf`.
+    public var tls: TLS?
+
+    public struct TLS: Sendable {
+        public var certificate: String
+        public var key: String
+        public var redirectPort: Int
+
+        public init(certificate: String, key: String, redirectPort: Int) {
+            self.certificate = certificate
+            self.key = key
+            self.redirectPort = redirectPort
+        }
+    }
 
     public init(sourceDirectory: String, publicDirectory: String, socketPath: String, runtimeDirectory: String, port: Int) {
         self.sourceDirectory = sourceDirectory
@@ -24,7 +38,10 @@ public struct NginxSite: Sendable {
         public let description: String
     }
 
-    static let shippedFiles = ["http.conf", "vestibule.conf", "locations.conf", "fastcgi-pass.conf", "security-headers.conf"]
+    static let sharedFiles = ["http.conf", "locations.conf", "fastcgi-pass.conf", "security-headers.conf"]
+
+    /// The server file this site runs.
+    var serverFile: String { tls == nil ? "vestibule.conf" : "vestibule-tls.conf" }
 
     public var configDirectory: String { runtimeDirectory + "/conf" }
     public var mainConfigPath: String { configDirectory + "/nginx.conf" }
@@ -39,7 +56,7 @@ public struct NginxSite: Sendable {
         for directory in [configDirectory, runtimeDirectory + "/tmp"] {
             try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        for file in Self.shippedFiles {
+        for file in Self.sharedFiles + [serverFile] {
             let source = try String(contentsOfFile: "\(sourceDirectory)/\(file)", encoding: .utf8)
             try substitute(source, file: file).write(toFile: "\(configDirectory)/\(file)", atomically: true, encoding: .utf8)
         }
@@ -62,6 +79,14 @@ public struct NginxSite: Sendable {
         switch file {
         case "vestibule.conf":
             replacements += [("listen 80;", "listen 127.0.0.1:\(port);"), ("listen [::]:80;", "")]
+        case "vestibule-tls.conf":
+            guard let tls else { break }
+            replacements += [
+                ("listen 443 ssl http2;", "listen 127.0.0.1:\(port) ssl http2;"), ("listen [::]:443 ssl http2;", ""),
+                ("listen 80;", "listen 127.0.0.1:\(tls.redirectPort);"), ("listen [::]:80;", ""),
+                ("/etc/letsencrypt/live/login.example.com/fullchain.pem", tls.certificate),
+                ("/etc/letsencrypt/live/login.example.com/privkey.pem", tls.key),
+            ]
         case "locations.conf":
             replacements.append(("root /srv/vestibule/public;", "root \(publicDirectory);"))
         case "fastcgi-pass.conf":
@@ -100,7 +125,7 @@ public struct NginxSite: Sendable {
                 sendfile on;
                 keepalive_timeout 65;
                 include \(configDirectory)/http.conf;
-                include \(configDirectory)/vestibule.conf;
+                include \(configDirectory)/\(serverFile);
             }
 
             """

@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import VestibuleApp
+
+/// The ways integrators run it: under spawn-fcgi (socket inherited on fd 0) and the TLS example.
+@Suite(.serialized) struct DeploymentTests {
+    /// spawn-fcgi makes the socket and execs the program with it on fd 0 (`VESTIBULE_SOCKET=fd:0`).
+    @Test func servesOnASocketInheritedFromSpawnFcgi() throws {
+        let stack = Stack(environment: ["VESTIBULE_SOCKET": "fd:0"])
+        defer { stack.stop() }
+        try stack.startProgram(
+            executable: "/usr/bin/spawn-fcgi",
+            arguments: ["-n", "-s", stack.socketPath, "-M", "0600", "--", Stack.binary, "serve"])
+        try stack.startNginx()
+        #expect(stack.programLog.contains("fd 0 (inherited)"))
+        #expect(try stack.http.request("GET", "/api/status").status == 200)
+        #expect(try stack.http.request("GET", "/login").status == 200)
+        // The socket belongs to whoever made it: the program leaves it in place on exit.
+        #expect(try stack.signalProgram(SIGTERM) == 0)
+        #expect(FileManager.default.fileExists(atPath: stack.socketPath))
+    }
+
+    /// nginx/vestibule-tls.conf with a self-signed certificate: https works, HSTS is sent, the
+    /// session cookie is Secure with the __Host- prefix, and plain http redirects.
+    @Test func tlsExampleServesHTTPSWithHSTSAndSecureCookies() throws {
+        let redirectPort = Stack.freePort()
+        let stack = Stack()
+        stack.extraEnvironment["VESTIBULE_PUBLIC_URL"] = "https://127.0.0.1:\(stack.port)"
+        defer { stack.stop() }
+        let certificate = stack.directory + "/cert.pem", key = stack.directory + "/key.pem"
+        try run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                                     "-keyout", key, "-out", certificate])
+        try stack.startProgram()
+        try stack.startNginx(tls: NginxSite.TLS(certificate: certificate, key: key, redirectPort: redirectPort))
+
+        let status = try curl(["https://127.0.0.1:\(stack.port)/api/status"])
+        #expect(status.contains("HTTP/2 200"))
+        #expect(status.lowercased().contains("strict-transport-security: max-age=31536000"))
+        let css = try curl(["https://127.0.0.1:\(stack.port)/css/vestibule.css"])
+        #expect(css.lowercased().contains("strict-transport-security: max-age=31536000"))
+        let login = try curl(["https://127.0.0.1:\(stack.port)/login"])
+        #expect(login.contains("set-cookie: __Host-vestibule="))
+        #expect(login.contains("; Secure; HttpOnly; SameSite=Lax"))
+        let redirect = try curl(["http://127.0.0.1:\(redirectPort)/login?next=%2Faccount"])
+        #expect(redirect.contains("301"))
+        #expect(redirect.contains("Location: https://127.0.0.1/login?next=%2Faccount"))
+        // Plain http has no HSTS (the map leaves it empty).
+        #expect(!(try stack.http.request("GET", "/css/vestibule.css").headers.contains { $0.name.lowercased() == "strict-transport-security" }))
+    }
+
+    private func curl(_ arguments: [String]) throws -> String {
+        try run("/usr/bin/curl", ["-sk", "-D", "-", "-o", "/dev/null", "--max-time", "10"] + arguments)
+    }
+
+    @discardableResult
+    private func run(_ executable: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
