@@ -96,6 +96,15 @@ let package = Package(
             name: "vestibule",
             dependencies: ["VestibuleApp"],
             swiftSettings: strict),
+        // The benchmark's helper (scripts/bench): kept out of the shipped program.
+        .executableTarget(
+            name: "vestibule-bench",
+            dependencies: [
+                "VestibuleApp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/VestibuleBench",
+            swiftSettings: strict),
 
         .testTarget(
             name: "UnitTests",

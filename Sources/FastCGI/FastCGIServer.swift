@@ -138,14 +138,15 @@ private struct Worker {
         Self.write(response, to: request.out)
     }
 
-    /// Copies every `NAME=value` parameter into Swift strings at once.
+    /// Copies every `NAME=value` parameter into Swift strings at once, splitting on bytes.
     static func copyParameters(_ envp: FCGX_ParamArray?) -> [String: String] {
-        var params: [String: String] = [:]
+        var params = [String: String](minimumCapacity: 48)
         guard var cursor = envp else { return params }
         while let entry = cursor.pointee {
-            let pair = String(cString: entry)
-            if let equals = pair.firstIndex(of: "=") {
-                params[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            let bytes = UnsafeRawBufferPointer(start: entry, count: strlen(entry))
+            if let equals = bytes.firstIndex(of: UInt8(ascii: "=")) {
+                let name = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<equals]), as: UTF8.self)
+                params[name] = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(equals + 1)...]), as: UTF8.self)
             }
             cursor += 1
         }

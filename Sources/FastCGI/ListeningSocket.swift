@@ -104,10 +104,13 @@ final class ListeningSocket: Sendable {
 }
 
 /// Waits for a connection on the listening socket or for the stop signal, whichever comes first.
+/// One idle worker at a time waits in `poll` (the others wait for the lock), as in libfcgi's own
+/// threaded example: a connection wakes one thread, not every idle one.
 final class Acceptor: Sendable {
     private let listener: ListeningSocket
     private let wakeRead: Int32
     private let wakeWrite: Int32
+    private let turn = SleepingLock()
 
     init(listener: ListeningSocket) throws {
         self.listener = listener
@@ -122,6 +125,12 @@ final class Acceptor: Sendable {
 
     /// The next accepted connection, or nil once `stop()` was called.
     func next() -> Int32? {
+        turn.lock()
+        defer { turn.unlock() }
+        return waitAndAccept()
+    }
+
+    private func waitAndAccept() -> Int32? {
         var polled = [
             pollfd(fd: listener.fd, events: Int16(POLLIN), revents: 0),
             pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
@@ -136,7 +145,7 @@ final class Acceptor: Sendable {
             }
             if polled[1].revents != 0 { return nil }
             guard polled[0].revents != 0 else { continue }
-            // Several idle workers wake for one connection; the losers see EAGAIN and wait again.
+            // The peer may have gone between poll and accept: EAGAIN, wait again.
             // Linux does not carry O_NONBLOCK over to the accepted socket: libfcgi reads it blocking.
             let connection = accept(listener.fd, nil, nil)
             if connection >= 0 {
@@ -164,4 +173,24 @@ final class Acceptor: Sendable {
         _ = Glibc.close(wakeRead)
         _ = Glibc.close(wakeWrite)
     }
+}
+
+/// A plain pthread mutex: a waiter sleeps in the kernel at once. The idle workers queue here for
+/// their turn to accept; Synchronization's `Mutex` spins first, and fifteen spinning idle threads
+/// take the CPU that nginx and the busy workers need.
+final class SleepingLock: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+
+    init() {
+        mutex = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
 }

@@ -39,13 +39,14 @@ public enum ParameterDecoding {
             // nginx also passes these two as HTTP_*; the CGI variables are the ones to trust.
             // HTTP_PROXY is the client's Proxy header: never a header we act on (httpoxy).
             if key == "HTTP_PROXY" || key == "HTTP_CONTENT_TYPE" || key == "HTTP_CONTENT_LENGTH" { return nil }
-            return String(key.dropFirst(5)).lowercased().replacingOccurrences(of: "_", with: "-")
+            let name = key.utf8.dropFirst(5).map { byte -> UInt8 in
+                switch byte {
+                case UInt8(ascii: "_"): return UInt8(ascii: "-")
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"): return byte + 32
+                default: return byte
+                }
+            }
+            return String(decoding: name, as: UTF8.self)
         }
-    }
-}
-
-extension String {
-    fileprivate func replacingOccurrences(of target: Character, with replacement: Character) -> String {
-        String(map { $0 == target ? replacement : $0 })
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Where secrets and identifiers come from: the system CSPRNG unless a test injects otherwise.
@@ -8,9 +9,10 @@ public protocol RandomSource: Sendable {
 public struct SystemRandom: RandomSource {
     public init() {}
 
+    /// Bytes from BoringSSL's CSPRNG (through swift-crypto): one call, not a system call per byte.
     public func bytes(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        guard count > 0 else { return [] }
+        return SymmetricKey(size: SymmetricKeySize(bitCount: count * 8)).withUnsafeBytes { Array($0) }
     }
 }
 

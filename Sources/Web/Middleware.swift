@@ -14,11 +14,12 @@ struct RequestLogMiddleware: Middleware {
         let start = ContinuousClock.now
         let response = try next(context)
         let elapsed = ContinuousClock.now - start
-        let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+        let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        let milliseconds = "\(microseconds / 1000).\(String(microseconds % 1000 + 1000).dropFirst())"
         context.logger.info(
             "\(context.request.method) \(context.request.path) \(response.status.code)",
             metadata: [
-                "ms": "\(String(format: "%.2f", milliseconds))",
+                "ms": "\(milliseconds)",
                 "remote": "\(context.request.remoteAddress)",
             ])
         return response
@@ -29,22 +30,32 @@ struct RequestLogMiddleware: Middleware {
 struct SecurityHeadersMiddleware: Middleware {
     let strictTransportSecurity: Bool
 
+    static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
+    static let frameOptions = HTTPField.Name("X-Frame-Options")!
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let openerPolicy = HTTPField.Name("Cross-Origin-Opener-Policy")!
+    static let permissionsPolicy = HTTPField.Name("Permissions-Policy")!
+    static let requestID = HTTPField.Name("X-Request-ID")!
+    static let defaultPolicy = SecurityPolicy()
+    static let defaultContentSecurityPolicy = SecurityPolicy().contentSecurityPolicy
+
     func handle(_ context: RequestContext, next: (RequestContext) throws -> Response) throws -> Response {
         var response = try next(context)
         let policy = context.securityPolicy
         var headers = response.headers
-        headers[.contentSecurityPolicy] = policy.contentSecurityPolicy
-        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
-        headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
-        headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
-        headers[HTTPField.Name("Cross-Origin-Opener-Policy")!] = policy.openerPolicy
-        headers[HTTPField.Name("Permissions-Policy")!] = "camera=(), microphone=(), geolocation=(), payment=()"
+        headers[.contentSecurityPolicy] =
+            policy == Self.defaultPolicy ? Self.defaultContentSecurityPolicy : policy.contentSecurityPolicy
+        headers[Self.contentTypeOptions] = "nosniff"
+        headers[Self.frameOptions] = "DENY"
+        headers[Self.referrerPolicy] = "same-origin"
+        headers[Self.openerPolicy] = policy.openerPolicy
+        headers[Self.permissionsPolicy] = "camera=(), microphone=(), geolocation=(), payment=()"
         if strictTransportSecurity {
             headers[.strictTransportSecurity] = "max-age=31536000; includeSubDomains"
         }
         // Pages carry CSRF tokens and personal data; API answers are per-caller: never cache.
         if headers[.cacheControl] == nil { headers[.cacheControl] = "no-store" }
-        headers[HTTPField.Name("X-Request-ID")!] = context.request.id
+        headers[Self.requestID] = context.request.id
         response.headers = headers
         return response
     }

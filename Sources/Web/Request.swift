@@ -20,9 +20,9 @@ public struct Request: Sendable {
         self.remoteAddress = remoteAddress
         self.id = id
         let target = head.path ?? "/"
-        if let mark = target.firstIndex(of: "?") {
+        if let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
             path = String(target[..<mark])
-            query = try FormFields(urlEncoded: String(target[target.index(after: mark)...]), limits: .query)
+            query = try FormFields(urlEncoded: String(target[target.utf8.index(after: mark)...]), limits: .query)
         } else {
             path = target
             query = FormFields()
@@ -36,7 +36,7 @@ public struct Request: Sendable {
         self.remoteAddress = remoteAddress
         self.id = id
         let target = head.path ?? "/"
-        path = target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target
+        path = target.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(target[..<$0]) } ?? target
         query = FormFields()
     }
 
@@ -45,7 +45,8 @@ public struct Request: Sendable {
     /// Path segments for routing: the leading slash and one trailing slash do not count, but
     /// empty segments inside do (`/sites//verify-identifier` has an empty secret id).
     public var pathSegments: [String] {
-        var segments = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        var segments = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }
         if segments.first == "" { segments.removeFirst() }
         if segments.last == "" { segments.removeLast() }
         return segments

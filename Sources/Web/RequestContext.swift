@@ -120,7 +120,7 @@ public final class RequestContext {
 }
 
 /// What the Content-Security-Policy and opener policy allow for one response.
-public struct SecurityPolicy: Sendable {
+public struct SecurityPolicy: Sendable, Equatable {
     public var scriptSources: [String] = []
     public var frameSources: [String] = []
     public var connectSources: [String] = []

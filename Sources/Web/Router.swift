@@ -45,6 +45,13 @@ public struct Routes: Sendable {
     public mutating func api(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler) {
         add(method, path, .api, handler)
     }
+
+    /// The same routes with each handler wrapped by `transform` (the middleware chain).
+    func mappingHandlers(_ transform: (@escaping Handler) -> Handler) -> Routes {
+        var mapped = Routes()
+        for route in all { mapped.add(route.method, route.path, route.kind, transform(route.handler)) }
+        return mapped
+    }
 }
 
 /// Finds the route for a method and path: a trie of path segments, constants tried before

@@ -40,13 +40,21 @@ public final class WebApplication: FastCGIResponder {
     public init(features: [any Feature], environment: WebEnvironment, strictTransportSecurity: Bool, logger: Logger) {
         var routes = Routes()
         for feature in features { feature.register(&routes) }
-        router = Router(routes)
-        self.environment = environment
-        self.logger = logger
-        middleware = [
+        let middleware: [any Middleware] = [
             RequestLogMiddleware(), SecurityHeadersMiddleware(strictTransportSecurity: strictTransportSecurity),
             SessionCookieMiddleware(), ErrorResponseMiddleware(), CSRFMiddleware(),
         ]
+        // Each route's chain is composed once, here, not on every request.
+        router = Router(routes.mappingHandlers { Self.compose(middleware, around: $0) })
+        self.middleware = middleware
+        self.environment = environment
+        self.logger = logger
+    }
+
+    static func compose(_ middleware: [any Middleware], around handler: @escaping Handler) -> Handler {
+        middleware.reversed().reduce(handler) { next, step in
+            { context in try step.handle(context, next: next) }
+        }
     }
 
     public func respond(to exchange: FastCGIRequest) -> FastCGIResponse {
@@ -81,7 +89,7 @@ public final class WebApplication: FastCGIResponder {
         case .found(let route, let parameters):
             let context = RequestContext(
                 request: request, kind: route.kind, parameters: parameters, environment: environment, logger: logger)
-            return run(context, route.handler)
+            return run(context, composed: route.handler)
         case .methodNotAllowed(let allowed):
             let context = RequestContext(request: request, kind: fallbackKind, matchedRoute: false, environment: environment, logger: logger)
             let allow = allowed.map(\.rawValue).joined(separator: ", ")
@@ -94,10 +102,12 @@ public final class WebApplication: FastCGIResponder {
         }
     }
 
+    /// Runs a request no route matched (or a malformed one) through the middleware around `handler`.
     private func run(_ context: RequestContext, _ handler: @escaping Handler) -> Response {
-        let chain = middleware.reversed().reduce(handler) { next, step in
-            { context in try step.handle(context, next: next) }
-        }
+        run(context, composed: Self.compose(middleware, around: handler))
+    }
+
+    private func run(_ context: RequestContext, composed chain: Handler) -> Response {
         do {
             return try chain(context)
         } catch {

@@ -13,6 +13,11 @@ public struct NginxSite: Sendable {
     public var workerProcesses: String = "auto"
     /// Set to run `vestibule-tls.conf` (https on `port`, the redirect on `redirectPort`) instead of `vestibule.conf`.
     public var tls: TLS?
+    /// Extra files to include in http {} (the benchmark's baseline server).
+    public var extraIncludes: [String] = []
+    /// Replaces every `rate=...` in http.conf and lifts every `burst=` in locations.conf: the
+    /// benchmark measures the program, not the rate limiter, and says so.
+    public var rateOverride: String?
 
     public struct TLS: Sendable {
         public var certificate: String
@@ -94,6 +99,12 @@ public struct NginxSite: Sendable {
         default: break
         }
         var result = text
+        if file == "http.conf", let rateOverride {
+            result = result.replacingOccurrences(of: #"rate=[0-9]+r/[sm]"#, with: "rate=\(rateOverride)", options: .regularExpression)
+        }
+        if file == "locations.conf", rateOverride != nil {
+            result = result.replacingOccurrences(of: #"burst=[0-9]+"#, with: "burst=1000000", options: .regularExpression)
+        }
         for (from, to) in replacements where from != "/etc/nginx/vestibule/" || text.contains(from) {
             guard result.contains(from) else {
                 throw RenderError(description: "nginx/\(file) no longer contains `\(from)`; update NginxSite")
@@ -126,6 +137,7 @@ public struct NginxSite: Sendable {
                 keepalive_timeout 65;
                 include \(configDirectory)/http.conf;
                 include \(configDirectory)/\(serverFile);
+            \(extraIncludes.map { "    include \($0);" }.joined(separator: "\n"))
             }
 
             """

@@ -36,11 +36,7 @@ struct ServerRun {
 enum LogSetup {
     /// swift-log to standard error (the journal under systemd), at the configured level.
     static func bootstrap(level: Logger.Level) -> Logger {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level) }
         var logger = Logger(label: "vestibule")
         logger.logLevel = level
         return logger
