@@ -47,6 +47,18 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
 
+        // The SLIP-0013 (Trezor sign-in) verifier on libsecp256k1.
+        .target(
+            name: "SLIP0013",
+            dependencies: ["CSecp256k1", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
+
+        // Signs challenges like a Trezor, with a given key: for the tests and the benchmark only.
+        .target(
+            name: "SLIP0013Signing",
+            dependencies: ["CSecp256k1", "SLIP0013"],
+            swiftSettings: strict),
+
         // Storage: the database, migrations, records and one store per aggregate.
         .target(
             name: "Storage",
@@ -74,7 +86,7 @@ let package = Package(
         .target(
             name: "Features",
             dependencies: [
-                "Web", "Storage", "Support",
+                "Web", "Storage", "Support", "SLIP0013",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -100,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "vestibule-bench",
             dependencies: [
-                "VestibuleApp",
+                "VestibuleApp", "SLIP0013", "SLIP0013Signing", "CSecp256k1",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/VestibuleBench",
@@ -109,7 +121,7 @@ let package = Package(
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "FastCGI", "Web", "Storage", "Support", "Features", "VestibuleApp", "CQRencode", "CSecp256k1",
+                "FastCGI", "Web", "Storage", "Support", "Features", "VestibuleApp", "CQRencode", "CSecp256k1", "SLIP0013", "SLIP0013Signing",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -118,7 +130,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "VestibuleApp", "Storage",
+                "VestibuleApp", "Storage", "SLIP0013Signing", "Support",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
