@@ -4,6 +4,11 @@ import Crypto
 public enum Base58 {
     static let alphabet = Array("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz".utf8)
 
+    /// True when every character is in the Base58 alphabet.
+    public static func isBase58(_ text: String) -> Bool {
+        text.utf8.allSatisfy { alphabet.contains($0) }
+    }
+
     public static func checkEncode(_ payload: [UInt8]) -> String {
         let checksum = Array(SHA256.hash(data: Array(SHA256.hash(data: payload))).prefix(4))
         return encode(payload + checksum)

@@ -43,7 +43,7 @@ final class TestApp: @unchecked Sendable {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         application = WebApplication(
-            features: features + [SignOutFeature(), HomeFeature(loginMethods: [], version: "test", healthCheckInterval: .zero)],
+            features: features + [AccountFeature(accounts: AccountService(database: database, clock: clock)), HomeFeature(loginMethods: [], version: "test", healthCheckInterval: .zero)],
             environment: environment, strictTransportSecurity: false, logger: logger)
     }
 

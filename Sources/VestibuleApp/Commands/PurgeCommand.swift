@@ -5,7 +5,7 @@ import Storage
 struct PurgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "purge",
-        abstract: "Delete what has expired: sessions past their idle or absolute limit.",
+        abstract: "Delete what has expired: sessions, Trezor challenges, old failed-login records and bans.",
         discussion: "Safe to run while the server runs (a cron job or systemd timer, say).")
 
     @OptionGroup var options: ConfigOptions
@@ -14,10 +14,13 @@ struct PurgeCommand: AsyncParsableCommand {
         let configuration = try await options.load()
         let database = try AppDatabase(path: configuration.databasePath)
         try database.migrate()
-        let sessions = try database.write { db in
-            try SessionStore().purge(db, now: Date(), idleTimeout: configuration.session.idleTimeout)
+        let now = Date()
+        let (sessions, challenges, regulation) = try database.write { db in
+            (try SessionStore().purge(db, now: now, idleTimeout: configuration.session.idleTimeout),
+             try TrezorChallengeStore().purge(db, now: now),
+             try RegulationStore().purge(db, now: now, findTime: configuration.regulation.findTime))
         }
         try database.close()
-        print("purged \(sessions) expired session(s)")
+        print("purged \(sessions) session(s), \(challenges) Trezor challenge(s), \(regulation) regulation record(s)")
     }
 }

@@ -1,5 +1,6 @@
 import Configuration
 import FastCGI
+import Features
 import Foundation
 import Logging
 import SystemPackage
@@ -23,6 +24,8 @@ public struct VestibuleConfiguration: Sendable {
     public var session: SessionSettings
     /// The port `vestibule dev` gives nginx.
     public var httpPort: Int
+    public var trezor: TrezorSettings
+    public var regulation: RegulationSettings
 
     public static let defaultDatabasePath = "var/vestibule.sqlite"
     public static let defaultSocketPath = "var/vestibule.sock"
@@ -98,7 +101,31 @@ public struct VestibuleConfiguration: Sendable {
             session: SessionSettings(
                 idleTimeout: TimeInterval(idle), absoluteTimeout: TimeInterval(absolute),
                 secureCookies: publicURL.isHTTPS),
-            httpPort: try reader.int("http.port", default: 8080, in: 1...65535))
+            httpPort: try reader.int("http.port", default: 8080, in: 1...65535),
+            trezor: try readTrezor(reader, publicURL: publicURL),
+            regulation: RegulationSettings(
+                maxFailures: try reader.int("regulation.maxFailures", default: 3, in: 1...1_000_000),
+                findTime: TimeInterval(try reader.int("regulation.findTime", default: 120, in: 1...86400)),
+                banTime: TimeInterval(try reader.int("regulation.banTime", default: 300, in: 1...(30 * 86400)))))
+    }
+
+    private static func readTrezor(_ reader: SettingsReader, publicURL: PublicURL) throws -> TrezorSettings {
+        let script = try reader.parsed(
+            "trezor.connectScriptURL", default: "https://connect.trezor.io/9/trezor-connect.js",
+            expected: "an https URL (http only for 127.0.0.1 or localhost)") { text -> String? in
+                guard let url = URLComponents(string: text), let host = url.host, !host.isEmpty else { return nil }
+                let local = host == "127.0.0.1" || host == "localhost"
+                return url.scheme == "https" || (url.scheme == "http" && local) ? text : nil
+            }
+        let email = try reader.parsed(
+            "trezor.manifestEmail", default: "webmaster@\(publicURL.host)", expected: "an email address") {
+                $0.contains("@") && !$0.contains(" ") && $0.utf8.count <= 254 ? $0 : nil
+            }
+        return TrezorSettings(
+            connectScriptURL: script, manifestEmail: email,
+            manifestAppName: try nonEmpty(reader, "trezor.manifestAppName", default: "Vestibule"),
+            manifestAppURL: publicURL.origin,
+            challengeLifetime: TimeInterval(try reader.int("trezor.challengeLifetime", default: 300, in: 30...3600)))
     }
 
     private static func nonEmpty(_ reader: SettingsReader, _ key: String, default fallback: String) throws -> String {

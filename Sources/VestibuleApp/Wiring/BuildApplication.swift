@@ -29,12 +29,18 @@ public func buildApplication(_ configuration: VestibuleConfiguration, logger: Lo
     let environment = WebEnvironment(
         database: database, clock: clock, random: random, sessions: sessions, renderer: renderer)
 
-    var features: [any Feature] = [SignOutFeature()]
+    let accounts = AccountService(database: database, clock: clock)
+    let regulation = Regulation(settings: configuration.regulation, database: database, clock: clock)
+    let trezor = TrezorLoginService(
+        settings: configuration.trezor, database: database, clock: clock, random: random, accounts: accounts,
+        regulation: regulation, sessions: sessions)
+
+    var features: [any Feature] = [AccountFeature(accounts: accounts), TrezorLoginFeature(service: trezor)]
     if configuration.sandbox {
         logger.warning("sandbox is on: provider emulators and test aids are mounted; never use this in production")
         features.append(SandboxFeature(clock: sandboxClock))
     }
-    features.append(HomeFeature(loginMethods: [], version: VestibuleVersion.current))
+    features.append(HomeFeature(loginMethods: [TrezorLoginFeature.loginMethod], version: VestibuleVersion.current))
 
     let web = WebApplication(
         features: features, environment: environment,

@@ -1,0 +1,212 @@
+import Foundation
+import GRDB
+import HTTPTypes
+import SLIP0013
+import Storage
+import Support
+import Web
+
+public struct TrezorSettings: Sendable {
+    /// Where the page loads Trezor Connect from; its origin is allowed by the page's CSP.
+    public var connectScriptURL: String
+    /// The manifest Trezor Connect requires: who runs this site, and where.
+    public var manifestEmail: String
+    public var manifestAppName: String
+    public var manifestAppURL: String
+    public var challengeLifetime: TimeInterval
+
+    public init(
+        connectScriptURL: String = "https://connect.trezor.io/9/trezor-connect.js", manifestEmail: String,
+        manifestAppName: String = "Vestibule", manifestAppURL: String, challengeLifetime: TimeInterval = 300
+    ) {
+        self.connectScriptURL = connectScriptURL
+        self.manifestEmail = manifestEmail
+        self.manifestAppName = manifestAppName
+        self.manifestAppURL = manifestAppURL
+        self.challengeLifetime = challengeLifetime
+    }
+
+    /// `scheme://host[:port]` of the Connect script, for the CSP.
+    public var connectOrigin: String {
+        guard let components = URLComponents(string: connectScriptURL), let scheme = components.scheme,
+            let host = components.host
+        else { return "https://connect.trezor.io" }
+        return components.port.map { "\(scheme)://\(host):\($0)" } ?? "\(scheme)://\(host)"
+    }
+}
+
+/// The body of `POST /login/trezor/verify`: what Trezor Connect returned, and the challenge.
+struct TrezorVerifyRequest: Decodable {
+    let challengeHidden: String
+    let challengeVisual: String
+    let publicKey: String
+    let signature: String
+    let address: String?
+    let next: String?
+
+    struct Checked {
+        let hidden: [UInt8]
+        let publicKey: [UInt8]
+        let signature: [UInt8]
+    }
+
+    /// The fields' shapes; a malformed one is a 400 that names it.
+    func checked() throws(HTTPError) -> Checked {
+        guard Hex.isLowercase(challengeHidden.lowercased(), length: 64), let hidden = Hex.decode(challengeHidden) else {
+            throw .badRequest("challengeHidden must be 64 hexadecimal characters.", field: "challengeHidden")
+        }
+        guard challengeVisual.utf8.count <= 64 else {
+            throw .badRequest("challengeVisual must be at most 64 bytes.", field: "challengeVisual")
+        }
+        guard publicKey.utf8.count == 66, let key = Hex.decode(publicKey), key[0] == 2 || key[0] == 3 else {
+            throw .badRequest(
+                "publicKey must be a compressed secp256k1 key: 66 hexadecimal characters starting with 02 or 03.",
+                field: "publicKey")
+        }
+        guard signature.utf8.count == 130, let signatureBytes = Hex.decode(signature) else {
+            throw .badRequest("signature must be 130 hexadecimal characters (65 bytes).", field: "signature")
+        }
+        if let address, address.isEmpty || address.utf8.count > 64 || !Base58.isBase58(address) {
+            throw .badRequest("address must be a Bitcoin address (Base58).", field: "address")
+        }
+        return Checked(hidden: hidden, publicKey: key, signature: signatureBytes)
+    }
+}
+
+/// Trezor sign-in: challenges bound to the browser session, SLIP-0013 verification, regulation,
+/// and the login itself (account, identity, session rotation) in one transaction.
+public struct TrezorLoginService: Sendable {
+    public static let method = "trezor"
+
+    let settings: TrezorSettings
+    let database: AppDatabase
+    let clock: any WallClock
+    let random: any RandomSource
+    let accounts: AccountService
+    let regulation: Regulation
+    let sessions: SessionManager
+    let challenges = TrezorChallengeStore()
+
+    public init(
+        settings: TrezorSettings, database: AppDatabase, clock: any WallClock, random: any RandomSource,
+        accounts: AccountService, regulation: Regulation, sessions: SessionManager
+    ) {
+        self.settings = settings
+        self.database = database
+        self.clock = clock
+        self.random = random
+        self.accounts = accounts
+        self.regulation = regulation
+        self.sessions = sessions
+    }
+
+    /// A fresh challenge for this session: 32 random bytes, and the time for the device to show.
+    public func issueChallenge(sessionID: Int64) throws -> TrezorChallenge {
+        let now = clock.now()
+        return try database.write { db in
+            try challenges.prune(db, sessionID: sessionID, now: now, keep: 5)
+            return try challenges.insert(
+                db,
+                TrezorChallenge(
+                    sessionID: sessionID, hidden: random.hex(byteCount: 32), visual: Self.visual(now), createdAt: now,
+                    expiresAt: now + settings.challengeLifetime))
+        }
+    }
+
+    /// SLIP-0013's recommended visual challenge: `YYYY-MM-DD HH:MM:SS` (UTC).
+    static func visual(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) "
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+    }
+
+    public struct Outcome: Sendable {
+        public let session: IssuedSession
+        public let created: Bool
+        public let linked: Bool
+    }
+
+    /// Checks the answer and signs in (or links the key to the signed-in account).
+    /// Any refusal after the shape checks counts as a failure for regulation; nothing else is written.
+    func verify(_ request: TrezorVerifyRequest, session: StoredSession, client: Request) throws -> Outcome {
+        let checked = try request.checked()
+        let reservation = try regulation.admit(
+            method: Self.method,
+            subjects: [.init(scope: "ip", value: client.remoteAddress), .init(scope: "identity", value: request.publicKey.lowercased())])
+        let challenge = try usableChallenge(hidden: request.challengeHidden.lowercased(), session: session)
+        guard challenge.visual == request.challengeVisual else { throw Self.badSignature }
+        do {
+            try SignedIdentity.verify(
+                challengeHidden: checked.hidden, challengeVisual: challenge.visual, publicKey: checked.publicKey,
+                signature: checked.signature)
+        } catch {
+            throw Self.badSignature
+        }
+        let address = SignedIdentity.address(publicKey: checked.publicKey)
+        if let sent = request.address, sent != address {
+            throw Self.unauthorized("The address Trezor sent does not belong to its key.")
+        }
+        return try signIn(
+            key: Hex.encode(checked.publicKey), address: address, challenge: challenge, session: session,
+            reservation: reservation, client: client)
+    }
+
+    private func usableChallenge(hidden: String, session: StoredSession) throws -> TrezorChallenge {
+        guard let challenge = try database.read({ db in try challenges.find(db, hidden: hidden) }) else {
+            throw Self.unauthorized("This sign-in request is unknown or already finished. Please start again.")
+        }
+        guard challenge.sessionID == session.id else {
+            throw Self.unauthorized("This sign-in request was started in another browser. Please start again here.")
+        }
+        guard challenge.usedAt == nil else {
+            throw Self.unauthorized("This sign-in request was already used. Please start again.")
+        }
+        guard challenge.expiresAt > clock.now() else {
+            throw Self.unauthorized("This sign-in request has expired. Please start again.")
+        }
+        return challenge
+    }
+
+    private enum Accepted {
+        case signedIn(IssuedSession, AccountService.SignIn)
+        case belongsToAnotherAccount
+    }
+
+    /// The login, all in one transaction: the challenge used, the account found or made, the
+    /// attempt forgiven, the session rotated.
+    private func signIn(
+        key: String, address: String, challenge: TrezorChallenge, session: StoredSession,
+        reservation: Regulation.Reservation, client: Request
+    ) throws -> Outcome {
+        let now = clock.now()
+        let accepted = try database.write { db -> Accepted? in
+            guard try challenges.markUsed(db, id: challenge.id!, at: now) else { return nil }
+            try regulation.forgive(db, reservation)
+            let signIn: AccountService.SignIn
+            do {
+                signIn = try accounts.signIn(db, method: Self.method, subject: key, detail: address, linkingTo: session.userID)
+            } catch AccountService.SignInError.belongsToAnotherAccount {
+                return .belongsToAnotherAccount
+            }
+            let issued = try sessions.issue(
+                db, userID: signIn.userID, replacing: session.id, ipAddress: client.remoteAddress, userAgent: client.userAgent)
+            return .signedIn(issued, signIn)
+        }
+        switch accepted {
+        case .signedIn(let issued, let signIn):
+            return Outcome(session: issued, created: signIn.created, linked: session.userID != nil)
+        case .belongsToAnotherAccount:
+            throw HTTPError(.conflict, "This Trezor is already linked to another account. Sign out and sign in with it instead.")
+        case nil:
+            throw Self.unauthorized("This sign-in request was already used. Please start again.")
+        }
+    }
+
+    static let badSignature = unauthorized(
+        "The signature does not match this sign-in request. Check that you confirmed it on your Trezor for this site, then try again.")
+
+    static func unauthorized(_ message: String) -> HTTPError { HTTPError(.unauthorized, message) }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import GRDB
+import Storage
+import Support
+import Testing
+@testable import Features
+@testable import Web
+
+@Suite struct RegulationTests {
+    func make(_ app: TestApp) -> Regulation {
+        Regulation(settings: RegulationSettings(maxFailures: 3, findTime: 120, banTime: 300), database: app.database, clock: app.clock)
+    }
+
+    let ip = Regulation.Subject(scope: "ip", value: "10.0.0.1")
+
+    @Test func threeFailuresBanForFiveMinutes() async throws {
+        let app = try await TestApp()
+        let regulation = make(app)
+        for _ in 0..<3 { _ = try regulation.admit(method: "trezor", subjects: [ip]) }
+        do {
+            _ = try regulation.admit(method: "trezor", subjects: [ip])
+            Issue.record("expected a ban")
+        } catch let error as HTTPError {
+            #expect(error.status == .tooManyRequests)
+            #expect(error.headers[.retryAfter] == "300")
+        }
+        app.clock.advance(by: 299)
+        #expect(throws: HTTPError.self) { try regulation.admit(method: "trezor", subjects: [ip]) }
+        app.clock.advance(by: 2)
+        // The ban is over and the old failures are outside the window.
+        _ = try regulation.admit(method: "trezor", subjects: [ip])
+    }
+
+    @Test func failuresOutsideTheWindowDoNotCount() async throws {
+        let app = try await TestApp()
+        let regulation = make(app)
+        for _ in 0..<2 { _ = try regulation.admit(method: "trezor", subjects: [ip]) }
+        app.clock.advance(by: 121)
+        for _ in 0..<3 { _ = try regulation.admit(method: "trezor", subjects: [ip]) }
+        #expect(throws: HTTPError.self) { try regulation.admit(method: "trezor", subjects: [ip]) }
+    }
+
+    @Test func forgivenAttemptsDoNotCount() async throws {
+        let app = try await TestApp()
+        let regulation = make(app)
+        for _ in 0..<10 {
+            let reservation = try regulation.admit(method: "trezor", subjects: [ip])
+            try app.database.write { db in try regulation.forgive(db, reservation) }
+        }
+        _ = try regulation.admit(method: "trezor", subjects: [ip])
+    }
+
+    @Test func anySubjectBannedRefusesTheAttempt() async throws {
+        let app = try await TestApp()
+        let regulation = make(app)
+        let key = Regulation.Subject(scope: "identity", value: "02ab")
+        for index in 0..<3 {
+            _ = try regulation.admit(method: "trezor", subjects: [.init(scope: "ip", value: "10.0.0.\(index)"), key])
+        }
+        // A new address, the same key: refused.
+        #expect(throws: HTTPError.self) { try regulation.admit(method: "trezor", subjects: [.init(scope: "ip", value: "10.9.9.9"), key]) }
+        // Other methods are counted apart.
+        _ = try regulation.admit(method: "trustee", subjects: [key])
+    }
+}
+
+@Suite struct AccountServiceTests {
+    @Test func oneUserManyIdentities() async throws {
+        let app = try await TestApp()
+        let accounts = AccountService(database: app.database, clock: app.clock)
+        let first = try app.database.write { db in
+            try accounts.signIn(db, method: "trezor", subject: "02aa", detail: "1A", linkingTo: nil)
+        }
+        #expect(first.created)
+        let linked = try app.database.write { db in
+            try accounts.signIn(db, method: "trustee", subject: "token-1", detail: "", linkingTo: first.userID)
+        }
+        #expect(linked.userID == first.userID && !linked.created)
+        let again = try app.database.write { db in
+            try accounts.signIn(db, method: "trustee", subject: "token-1", detail: "", linkingTo: nil)
+        }
+        #expect(again.userID == first.userID && !again.created)
+        #expect(try accounts.overview(userID: first.userID)?.identities.map(\.method) == ["trezor", "trustee"])
+    }
+
+    @Test func anIdentityCannotMoveToAnotherAccount() async throws {
+        let app = try await TestApp()
+        let accounts = AccountService(database: app.database, clock: app.clock)
+        let owner = try app.database.write { db in try accounts.signIn(db, method: "trezor", subject: "02aa", detail: "", linkingTo: nil) }
+        let other = try app.database.write { db in try accounts.signIn(db, method: "trezor", subject: "02bb", detail: "", linkingTo: nil) }
+        #expect(throws: AccountService.SignInError.self) {
+            try app.database.write { db in try accounts.signIn(db, method: "trezor", subject: "02aa", detail: "", linkingTo: other.userID) }
+        }
+        #expect(try accounts.overview(userID: owner.userID)?.identities.count == 1)
+    }
+
+    @Test func displayNamesAreChecked() async throws {
+        let app = try await TestApp()
+        let accounts = AccountService(database: app.database, clock: app.clock)
+        let user = try app.database.write { db in try accounts.signIn(db, method: "trezor", subject: "02aa", detail: "", linkingTo: nil) }
+        try accounts.rename(userID: user.userID, to: "  Grace Hopper  ")
+        #expect(try accounts.overview(userID: user.userID)?.user.displayName == "Grace Hopper")
+        for bad in ["", "   ", String(repeating: "é", count: 65), "a\u{0}b", "a\u{202E}b", "a\u{200B}b"] {
+            #expect(throws: HTTPError.self) { try accounts.rename(userID: user.userID, to: bad) }
+        }
+        try accounts.rename(userID: user.userID, to: String(repeating: "é", count: 64))
+    }
+
+    @Test func browserNamesAreShort() {
+        #expect(AccountFeature.browserName("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36") == "Chrome on Linux")
+        #expect(AccountFeature.browserName("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Gecko/20100101 Firefox/121.0") == "Firefox on macOS")
+        #expect(AccountFeature.browserName("") == "Unknown browser")
+    }
+}
+
+@Suite struct TrezorChallengeTests {
+    @Test func visualChallengeIsTheUTCTime() {
+        #expect(TrezorLoginService.visual(Date(timeIntervalSince1970: 1_427_132_362)) == "2015-03-23 17:39:22")
+    }
+
+    @Test func aSessionKeepsAtMostFiveOpenChallenges() async throws {
+        let app = try await TestApp()
+        let session = try app.database.write { db in
+            try app.environment.sessions.issue(db, userID: nil, replacing: nil, ipAddress: "", userAgent: "")
+        }
+        let accounts = AccountService(database: app.database, clock: app.clock)
+        let service = TrezorLoginService(
+            settings: TrezorSettings(manifestEmail: "a@b", manifestAppURL: "http://x"), database: app.database, clock: app.clock,
+            random: SystemRandom(), accounts: accounts,
+            regulation: Regulation(settings: RegulationSettings(), database: app.database, clock: app.clock),
+            sessions: app.environment.sessions)
+        for _ in 0..<9 { _ = try service.issueChallenge(sessionID: session.record.id!) }
+        #expect(try app.database.read { db in try TrezorChallenge.fetchCount(db) } == 5)
+    }
+}
