@@ -81,10 +81,12 @@ struct HTTPClient: Sendable {
         }
     }
 
+    /// Reads one response: to the end of its Content-Length or last chunk, or to EOF without either
+    /// (a peer may keep the connection open despite `Connection: close`).
     private func receiveAll(_ fd: Int32) throws -> [UInt8] {
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
+        while !Self.isComplete(data) {
             let count = recv(fd, &buffer, buffer.count, 0)
             if count < 0 {
                 if data.isEmpty { throw Failure(description: "no answer (errno \(errno))") }
@@ -94,6 +96,23 @@ struct HTTPClient: Sendable {
             data += buffer[0..<count]
         }
         return data
+    }
+
+    static func isComplete(_ data: [UInt8]) -> Bool {
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard let end = data.indices.first(where: { data[$0...].starts(with: separator) }) else { return false }
+        let head = String(decoding: data[..<end], as: UTF8.self).lowercased()
+        let bodyLength = data.count - end - 4
+        if let line = head.components(separatedBy: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+            let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
+        {
+            return bodyLength >= length
+        }
+        if head.contains("transfer-encoding: chunked") {
+            return data.suffix(5).elementsEqual(Array("0\r\n\r\n".utf8))
+        }
+        let status = head.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        return status == 204 || status == 304 || (100..<200).contains(status)
     }
 
     private func parse(_ data: [UInt8]) throws -> Response {

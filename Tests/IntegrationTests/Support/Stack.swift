@@ -95,12 +95,13 @@ final class Stack: @unchecked Sendable {
         throw Failure(description: "the program did not listen within 30 s:\n\(programLog)")
     }
 
-    func startNginx(tls: NginxSite.TLS? = nil) throws {
+    func startNginx(tls: NginxSite.TLS? = nil, extraIncludes: [String] = []) throws {
         var site = NginxSite(
             sourceDirectory: Self.repositoryRoot + "/nginx", publicDirectory: Self.repositoryRoot + "/public",
             socketPath: socketPath, runtimeDirectory: directory + "/nginx", port: port)
         site.workerProcesses = "1"
         site.tls = tls
+        site.extraIncludes = extraIncludes
         try site.render()
         nginx = try NginxProcess.start(site)
     }
