@@ -7,10 +7,10 @@ import Synchronization
 
 /// A FastCGI responder server on libfcgi: N worker threads, each owning one `FCGX_Request`.
 ///
-/// Each worker waits for a connection, serves the one request on it, and waits again. Idle
-/// workers wait in `poll` on the listening socket and a wake-up pipe, then hand the accepted
-/// connection to libfcgi (`FCGX_Accept_r` reads a connection that is already open), so `stop()`
-/// can wake them without signals and without shutting down a socket that systemd may share.
+/// Each worker waits for a connection, serves the one request on it, and waits again. Workers
+/// accept connections themselves and hand them to libfcgi (`FCGX_Accept_r` reads a connection
+/// that is already open), so `stop()` needs no signals and never shuts down a socket that
+/// systemd may share with the next start.
 public final class FastCGIServer: Sendable {
     public struct Configuration: Sendable {
         public var address: ListenAddress
@@ -48,7 +48,7 @@ public final class FastCGIServer: Sendable {
             throw SocketError(operation: "FCGX_Init", path: "", code: errno)
         }
         let listener = try ListeningSocket(configuration.address)
-        let acceptor = try Acceptor(listener: listener)
+        let acceptor = Acceptor(listener: listener)
         state.withLock {
             $0.listener = listener
             $0.acceptor = acceptor
@@ -78,9 +78,7 @@ public final class FastCGIServer: Sendable {
     public func waitUntilStopped(timeout: Duration) -> Bool {
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
         let done = finished.wait(timeout: .now() + seconds) == .success
-        let (listener, acceptor) = state.withLock { ($0.listener, $0.acceptor) }
-        listener?.close()
-        if done { acceptor?.close() }
+        state.withLock { $0.listener }?.close()
         return done
     }
 
@@ -123,11 +121,9 @@ private struct Worker {
         let response: FastCGIResponse
         do {
             let head = try ParameterDecoding.head(from: params)
-            let body = Self.readBody(
-                from: request.in, declaredLength: params["CONTENT_LENGTH"], limit: server.maxBodySize)
+            let body = Self.readBody(from: request.in, declaredLength: params.contentLength, limit: server.maxBodySize)
             let exchange = FastCGIRequest(
-                head: head, body: body, remoteAddress: params["REMOTE_ADDR"] ?? "",
-                requestID: params["REQUEST_ID"])
+                head: head, body: body, remoteAddress: params.remoteAddress ?? "", requestID: params.requestID)
             response = server.respond(to: exchange)
         } catch {
             server.log.warning("malformed FastCGI parameters", metadata: ["error": "\(error)"])
@@ -138,15 +134,21 @@ private struct Worker {
         Self.write(response, to: request.out)
     }
 
-    /// Copies every `NAME=value` parameter into Swift strings at once, splitting on bytes.
-    static func copyParameters(_ envp: FCGX_ParamArray?) -> [String: String] {
-        var params = [String: String](minimumCapacity: 48)
+    /// Copies the parameters the program reads into Swift values at once (libfcgi frees them at
+    /// its next accept), splitting on bytes; the rest of what `fastcgi_params` sends is skipped.
+    static func copyParameters(_ envp: FCGX_ParamArray?) -> CGIParameters {
+        var params = CGIParameters()
+        params.fields.reserveCapacity(24)
         guard var cursor = envp else { return params }
         while let entry = cursor.pointee {
             let bytes = UnsafeRawBufferPointer(start: entry, count: strlen(entry))
             if let equals = bytes.firstIndex(of: UInt8(ascii: "=")) {
-                let name = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<equals]), as: UTF8.self)
-                params[name] = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(equals + 1)...]), as: UTF8.self)
+                let name = UnsafeRawBufferPointer(rebasing: bytes[..<equals])
+                if CGIParameters.isRead(name) {
+                    params.add(
+                        name: name,
+                        value: String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(equals + 1)...]), as: UTF8.self))
+                }
             }
             cursor += 1
         }

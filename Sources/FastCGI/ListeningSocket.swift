@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// Where the server listens: a unix socket it creates at a path, or a listening socket it
 /// inherited on file descriptor 0 (spawn-fcgi, systemd `StandardInput=socket`).
@@ -33,9 +34,12 @@ public struct SocketError: Error, CustomStringConvertible {
     }
 }
 
-/// A listening socket set to non-blocking, so that idle workers can wait in `poll` beside a
-/// wake-up pipe and leave cleanly on shutdown.
+/// A listening socket in blocking mode with a receive timeout: idle workers block in `accept`
+/// (Linux wakes one of them per connection) and come up for air every `acceptTimeout` to see
+/// whether the server is stopping.
 final class ListeningSocket: Sendable {
+    static let acceptTimeout = timeval(tv_sec: 0, tv_usec: 250_000)
+
     let fd: Int32
     private let ownedPath: String?
 
@@ -49,7 +53,10 @@ final class ListeningSocket: Sendable {
             ownedPath = path
         }
         let flags = fcntl(fd, F_GETFL)
-        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK)
+        // accept(2) honours SO_RCVTIMEO on Linux: it returns EAGAIN when the time is up.
+        var timeout = Self.acceptTimeout
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     /// Closes the socket; removes the socket file if this process made it.
@@ -103,52 +110,28 @@ final class ListeningSocket: Sendable {
     }
 }
 
-/// Waits for a connection on the listening socket or for the stop signal, whichever comes first.
-/// One idle worker at a time waits in `poll` (the others wait for the lock), as in libfcgi's own
-/// threaded example: a connection wakes one thread, not every idle one.
+/// Hands out connections until the server stops. Every idle worker blocks in `accept` at once:
+/// the kernel wakes one per connection (no thundering herd), so no lock or `poll` is needed, and
+/// a stop is seen within `ListeningSocket.acceptTimeout`.
 final class Acceptor: Sendable {
     private let listener: ListeningSocket
-    private let wakeRead: Int32
-    private let wakeWrite: Int32
-    private let turn = SleepingLock()
+    private let stopping = Atomic<Bool>(false)
 
-    init(listener: ListeningSocket) throws {
+    init(listener: ListeningSocket) {
         self.listener = listener
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else {
-            throw SocketError(operation: "pipe", path: "", code: errno)
-        }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        wakeRead = fds[0]
-        wakeWrite = fds[1]
     }
 
     /// The next accepted connection, or nil once `stop()` was called.
     func next() -> Int32? {
-        turn.lock()
-        defer { turn.unlock() }
-        return waitAndAccept()
-    }
-
-    private func waitAndAccept() -> Int32? {
-        var polled = [
-            pollfd(fd: listener.fd, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
-        ]
-        while true {
-            polled[0].revents = 0
-            polled[1].revents = 0
-            let ready = poll(&polled, 2, -1)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            if polled[1].revents != 0 { return nil }
-            guard polled[0].revents != 0 else { continue }
-            // The peer may have gone between poll and accept: EAGAIN, wait again.
-            // Linux does not carry O_NONBLOCK over to the accepted socket: libfcgi reads it blocking.
+        while !stopping.load(ordering: .acquiring) {
+            // Linux does not carry O_NONBLOCK or the timeout over to the accepted socket.
             let connection = accept(listener.fd, nil, nil)
             if connection >= 0 {
+                if stopping.load(ordering: .acquiring) {
+                    // Accepted in the instant of stopping: leave it to the next start.
+                    _ = Glibc.close(connection)
+                    return nil
+                }
                 _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
                 return connection
             }
@@ -161,36 +144,11 @@ final class Acceptor: Sendable {
             default: return nil
             }
         }
+        return nil
     }
 
-    /// Wakes every waiting worker; the pipe stays readable, so later calls to `next` return nil too.
+    /// Idle workers return from `next` within the accept timeout; busy ones finish first.
     func stop() {
-        var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)
+        stopping.store(true, ordering: .releasing)
     }
-
-    func close() {
-        _ = Glibc.close(wakeRead)
-        _ = Glibc.close(wakeWrite)
-    }
-}
-
-/// A plain pthread mutex: a waiter sleeps in the kernel at once. The idle workers queue here for
-/// their turn to accept; Synchronization's `Mutex` spins first, and fifteen spinning idle threads
-/// take the CPU that nginx and the busy workers need.
-final class SleepingLock: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-
-    init() {
-        mutex = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
 }

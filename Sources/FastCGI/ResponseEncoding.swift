@@ -4,11 +4,20 @@ import HTTPTypes
 /// fields, a blank line, the body.
 public enum ResponseEncoding {
     public static func headBytes(_ head: HTTPResponse) -> [UInt8] {
-        var text = "Status: \(head.status.code) \(head.status.reasonPhrase)\r\n"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1024)
+        bytes += "Status: ".utf8
+        bytes += String(head.status.code).utf8
+        bytes.append(UInt8(ascii: " "))
+        bytes += head.status.reasonPhrase.utf8
+        bytes += [13, 10]
         for field in head.headerFields {
-            text += "\(field.name.rawName): \(field.value)\r\n"
+            bytes += field.name.rawName.utf8
+            bytes += [UInt8(ascii: ":"), UInt8(ascii: " ")]
+            bytes += field.value.utf8
+            bytes += [13, 10]
         }
-        text += "\r\n"
-        return Array(text.utf8)
+        bytes += [13, 10]
+        return bytes
     }
 }

@@ -20,7 +20,8 @@ public struct AccountStore: Sendable {
     }
 
     public func identity(_ db: Database, method: String, subject: String) throws -> Identity? {
-        try Identity.filter(Column("method") == method && Column("subject") == subject).fetchOne(db)
+        try Identity.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM identities WHERE method = ? AND subject = ?"), arguments: [method, subject])
     }
 
     public func identities(_ db: Database, userID: Int64) throws -> [Identity] {
@@ -34,9 +35,8 @@ public struct AccountStore: Sendable {
     }
 
     public func touch(_ db: Database, identityID: Int64, detail: String, at time: Date) throws {
-        try db.execute(
-            sql: "UPDATE identities SET last_used_at = ?, detail = ? WHERE id = ?",
-            arguments: [time.timeIntervalSince1970, detail, identityID])
+        try db.cachedStatement(sql: "UPDATE identities SET last_used_at = ?, detail = ? WHERE id = ?")
+            .execute(arguments: [time.timeIntervalSince1970, detail, identityID])
     }
 }
 
@@ -50,14 +50,13 @@ public struct TrezorChallengeStore: Sendable {
     }
 
     public func find(_ db: Database, hidden: String) throws -> TrezorChallenge? {
-        try TrezorChallenge.filter(Column("hidden") == hidden).fetchOne(db)
+        try TrezorChallenge.fetchOne(db.cachedStatement(sql: "SELECT * FROM trezor_challenges WHERE hidden = ?"), arguments: [hidden])
     }
 
     /// Marks the challenge used, if it still is unused; false when another request got there first.
     public func markUsed(_ db: Database, id: Int64, at time: Date) throws -> Bool {
-        try db.execute(
-            sql: "UPDATE trezor_challenges SET used_at = ? WHERE id = ? AND used_at IS NULL",
-            arguments: [time.timeIntervalSince1970, id])
+        try db.cachedStatement(sql: "UPDATE trezor_challenges SET used_at = ? WHERE id = ? AND used_at IS NULL")
+            .execute(arguments: [time.timeIntervalSince1970, id])
         return db.changesCount == 1
     }
 

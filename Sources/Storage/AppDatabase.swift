@@ -22,6 +22,7 @@ public final class AppDatabase: Sendable {
             // WAL + NORMAL: a committed transaction survives a crash of the process (kill -9);
             // a power cut may lose the last commits, never the database's integrity.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
         }
         self.path = path
         pool = try DatabasePool(path: path, configuration: configuration)

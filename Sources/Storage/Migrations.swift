@@ -62,6 +62,8 @@ public enum Migrations {
             t.column("scope", .text).notNull()
             t.column("subject", .text).notNull()
             t.column("failed_at", .double).notNull()
+            // An attempt being checked right now: counted against the limit, not yet a failure.
+            t.column("pending", .boolean).notNull().defaults(to: false)
         }
         try db.create(index: "login_failures_lookup", on: "login_failures", columns: ["method", "scope", "subject", "failed_at"])
         try db.create(table: "login_bans") { t in

@@ -6,8 +6,9 @@ import GRDB
 public struct SessionStore: Sendable {
     public init() {}
 
+    /// On every request that carries a cookie: a cached statement, compiled once per connection.
     public func find(_ db: Database, tokenHash: Data) throws -> StoredSession? {
-        try StoredSession.filter(Column("token_hash") == tokenHash).fetchOne(db)
+        try StoredSession.fetchOne(db.cachedStatement(sql: "SELECT * FROM sessions WHERE token_hash = ?"), arguments: [tokenHash])
     }
 
     public func insert(_ db: Database, _ session: StoredSession) throws -> StoredSession {
@@ -17,14 +18,14 @@ public struct SessionStore: Sendable {
     }
 
     public func touch(_ db: Database, id: Int64, at time: Date) throws {
-        try db.execute(
-            sql: "UPDATE sessions SET last_seen_at = ? WHERE id = ?",
-            arguments: [time.timeIntervalSince1970, id])
+        try db.cachedStatement(sql: "UPDATE sessions SET last_seen_at = ? WHERE id = ?")
+            .execute(arguments: [time.timeIntervalSince1970, id])
     }
 
     @discardableResult
     public func delete(_ db: Database, id: Int64) throws -> Bool {
-        try StoredSession.deleteOne(db, key: id)
+        try db.cachedStatement(sql: "DELETE FROM sessions WHERE id = ?").execute(arguments: [id])
+        return db.changesCount > 0
     }
 
     /// Deletes one of `userID`'s sessions; another user's session id deletes nothing.

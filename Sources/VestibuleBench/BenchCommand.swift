@@ -7,7 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vestibule-bench",
         abstract: "Helpers for scripts/bench (not part of the shipped program).",
-        subcommands: [NginxConfig.self, Respond.self])
+        subcommands: [NginxConfig.self, Respond.self, Verifier.self, VerifyFixtures.self, FastCGIFloor.self])
 }
 
 /// Renders the shipped nginx config for the benchmark: its paths, rate limits lifted, and the

@@ -37,26 +37,37 @@ struct SecurityHeadersMiddleware: Middleware {
     static let permissionsPolicy = HTTPField.Name("Permissions-Policy")!
     static let requestID = HTTPField.Name("X-Request-ID")!
     static let defaultPolicy = SecurityPolicy()
-    static let defaultContentSecurityPolicy = SecurityPolicy().contentSecurityPolicy
+    static let defaultPolicyFields: [HTTPField] = [
+        HTTPField(name: .contentSecurityPolicy, value: SecurityPolicy().contentSecurityPolicy),
+        HTTPField(name: openerPolicy, value: SecurityPolicy().openerPolicy),
+    ]
+    static let strictTransportSecurityField = HTTPField(name: .strictTransportSecurity, value: "max-age=31536000; includeSubDomains")
+    static let noStoreField = HTTPField(name: .cacheControl, value: "no-store")
+    static let constantFields: [HTTPField] = [
+        HTTPField(name: contentTypeOptions, value: "nosniff"),
+        HTTPField(name: frameOptions, value: "DENY"),
+        HTTPField(name: referrerPolicy, value: "same-origin"),
+        HTTPField(name: permissionsPolicy, value: "camera=(), microphone=(), geolocation=(), payment=()"),
+    ]
 
     func handle(_ context: RequestContext, next: (RequestContext) throws -> Response) throws -> Response {
         var response = try next(context)
         let policy = context.securityPolicy
-        var headers = response.headers
-        headers[.contentSecurityPolicy] =
-            policy == Self.defaultPolicy ? Self.defaultContentSecurityPolicy : policy.contentSecurityPolicy
-        headers[Self.contentTypeOptions] = "nosniff"
-        headers[Self.frameOptions] = "DENY"
-        headers[Self.referrerPolicy] = "same-origin"
-        headers[Self.openerPolicy] = policy.openerPolicy
-        headers[Self.permissionsPolicy] = "camera=(), microphone=(), geolocation=(), payment=()"
-        if strictTransportSecurity {
-            headers[.strictTransportSecurity] = "max-age=31536000; includeSubDomains"
+        // Built as one list: handlers never set these, and one HTTPFields beats many appends.
+        var fields = Array(response.headers)
+        fields.reserveCapacity(fields.count + 10)
+        if policy == Self.defaultPolicy {
+            fields += Self.defaultPolicyFields
+        } else {
+            fields.append(HTTPField(name: .contentSecurityPolicy, value: policy.contentSecurityPolicy))
+            fields.append(HTTPField(name: Self.openerPolicy, value: policy.openerPolicy))
         }
+        fields += Self.constantFields
+        if strictTransportSecurity { fields.append(Self.strictTransportSecurityField) }
         // Pages carry CSRF tokens and personal data; API answers are per-caller: never cache.
-        if headers[.cacheControl] == nil { headers[.cacheControl] = "no-store" }
-        headers[Self.requestID] = context.request.id
-        response.headers = headers
+        if response.headers[.cacheControl] == nil { fields.append(Self.noStoreField) }
+        fields.append(HTTPField(name: Self.requestID, value: context.request.id))
+        response.headers = HTTPFields(fields)
         return response
     }
 }

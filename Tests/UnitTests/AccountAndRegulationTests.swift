@@ -13,10 +13,15 @@ import Testing
 
     let ip = Regulation.Subject(scope: "ip", value: "10.0.0.1")
 
+    /// One attempt that fails.
+    func failOnce(_ regulation: Regulation, _ subjects: [Regulation.Subject], method: String = "trezor") throws {
+        try regulation.fail(try regulation.admit(method: method, subjects: subjects))
+    }
+
     @Test func threeFailuresBanForFiveMinutes() async throws {
         let app = try await TestApp()
         let regulation = make(app)
-        for _ in 0..<3 { _ = try regulation.admit(method: "trezor", subjects: [ip]) }
+        for _ in 0..<3 { try failOnce(regulation, [ip]) }
         do {
             _ = try regulation.admit(method: "trezor", subjects: [ip])
             Issue.record("expected a ban")
@@ -34,9 +39,9 @@ import Testing
     @Test func failuresOutsideTheWindowDoNotCount() async throws {
         let app = try await TestApp()
         let regulation = make(app)
-        for _ in 0..<2 { _ = try regulation.admit(method: "trezor", subjects: [ip]) }
+        for _ in 0..<2 { try failOnce(regulation, [ip]) }
         app.clock.advance(by: 121)
-        for _ in 0..<3 { _ = try regulation.admit(method: "trezor", subjects: [ip]) }
+        for _ in 0..<3 { try failOnce(regulation, [ip]) }
         #expect(throws: HTTPError.self) { try regulation.admit(method: "trezor", subjects: [ip]) }
     }
 
@@ -55,12 +60,31 @@ import Testing
         let regulation = make(app)
         let key = Regulation.Subject(scope: "identity", value: "02ab")
         for index in 0..<3 {
-            _ = try regulation.admit(method: "trezor", subjects: [.init(scope: "ip", value: "10.0.0.\(index)"), key])
+            try failOnce(regulation, [.init(scope: "ip", value: "10.0.0.\(index)"), key])
         }
         // A new address, the same key: refused.
         #expect(throws: HTTPError.self) { try regulation.admit(method: "trezor", subjects: [.init(scope: "ip", value: "10.9.9.9"), key]) }
         // Other methods are counted apart.
         _ = try regulation.admit(method: "trustee", subjects: [key])
+    }
+
+    /// Attempts in flight count against the limit (parallel attempts cannot slip past), but only
+    /// failures ban: too many at once get a one-second 429, and no ban.
+    @Test func attemptsInFlightAreLimitedWithoutABan() async throws {
+        let app = try await TestApp()
+        let regulation = make(app)
+        let inFlight = try (0..<3).map { _ in try regulation.admit(method: "trezor", subjects: [ip]) }
+        do {
+            _ = try regulation.admit(method: "trezor", subjects: [ip])
+            Issue.record("expected a refusal")
+        } catch let error as HTTPError {
+            #expect(error.status == .tooManyRequests)
+            #expect(error.headers[.retryAfter] == "1")
+        }
+        for reservation in inFlight { try app.database.write { db in try regulation.forgive(db, reservation) } }
+        _ = try regulation.admit(method: "trezor", subjects: [ip])
+        let banned = try app.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM login_bans") }
+        #expect(banned == 0)
     }
 }
 

@@ -21,9 +21,11 @@ public struct RegulationSettings: Sendable {
 /// Brute-force protection for login methods, per client address and per identity (Authelia's
 /// model: `maxFailures` failures within `findTime` ban the subject for `banTime`).
 ///
-/// An attempt is counted as a failure when it is admitted, in the same write transaction as the
-/// check, so parallel attempts cannot slip past the limit (SQLite serializes writers); a
-/// successful login removes its own count, in the transaction that signs in.
+/// An admitted attempt is recorded as pending in the same write transaction that checks the
+/// limit, and confirmed and pending attempts together may not exceed it, so parallel attempts
+/// cannot slip past (SQLite serializes writers). Only confirmed failures ban: a refusal confirms
+/// its attempt (`fail`), a successful login deletes it in the transaction that signs in (`forgive`).
+/// Too many attempts at once, with too few failures for a ban, get a short 429 instead.
 public struct Regulation: Sendable {
     public let settings: RegulationSettings
     let database: AppDatabase
@@ -38,23 +40,38 @@ public struct Regulation: Sendable {
 
     public typealias Subject = RegulationStore.Subject
 
-    /// The failures this attempt counts as until it succeeds.
+    /// The pending attempt, until it fails or succeeds.
     public struct Reservation: Sendable {
-        let failureIDs: [Int64]
+        let method: String
+        let subjects: [Subject]
+        let attemptIDs: [Int64]
     }
 
-    /// Admits one attempt, or throws 429 with `Retry-After` while any subject is banned.
+    private enum Admission {
+        case admitted(Reservation)
+        case banned(seconds: TimeInterval)
+        case busy
+    }
+
+    /// Admits one attempt, or throws 429 with `Retry-After`.
     public func admit(method: String, subjects: [Subject]) throws -> Reservation {
         let now = clock.now()
-        let outcome = try database.write { db -> Result<Reservation, HTTPError> in
-            if let retryAfter = try banned(db, method: method, subjects: subjects, now: now) {
-                return .failure(tooMany(retryAfter))
+        let admission = try database.write { db -> Admission in
+            if let seconds = try banned(db, method: method, subjects: subjects, now: now) { return .banned(seconds: seconds) }
+            for subject in subjects {
+                let counts = try store.failures(db, method: method, subject: subject, since: now - settings.findTime)
+                if counts.confirmed + counts.pending >= settings.maxFailures { return .busy }
             }
-            return .success(Reservation(failureIDs: try subjects.map {
-                try store.recordFailure(db, method: method, subject: $0, at: now)
+            return .admitted(Reservation(method: method, subjects: subjects, attemptIDs: try subjects.map {
+                try store.recordAttempt(db, method: method, subject: $0, at: now, pending: true)
             }))
         }
-        return try outcome.get()
+        switch admission {
+        case .admitted(let reservation): return reservation
+        case .banned(let seconds): throw tooMany(seconds)
+        case .busy:
+            throw HTTPError.tooManyRequests(retryAfter: 1, "Too many sign-in attempts at once. Wait a moment and try again.")
+        }
     }
 
     /// Seconds until every ban on the subjects ends; bans a subject that has reached the limit.
@@ -63,7 +80,8 @@ public struct Regulation: Sendable {
         for subject in subjects {
             var end = try store.bannedUntil(db, method: method, subject: subject, now: now)
             if end == nil,
-                try store.failures(db, method: method, subject: subject, since: now - settings.findTime) >= settings.maxFailures
+                try store.failures(db, method: method, subject: subject, since: now - settings.findTime).confirmed
+                    >= settings.maxFailures
             {
                 end = now + settings.banTime
                 try store.ban(db, method: method, subject: subject, until: end!)
@@ -73,9 +91,18 @@ public struct Regulation: Sendable {
         return until.map { $0.timeIntervalSince(now) }
     }
 
+    /// The attempt was refused: it is a failure now, and may ban its subjects.
+    public func fail(_ reservation: Reservation) throws {
+        let now = clock.now()
+        try database.write { db in
+            try store.confirm(db, ids: reservation.attemptIDs)
+            _ = try banned(db, method: reservation.method, subjects: reservation.subjects, now: now)
+        }
+    }
+
     /// The attempt succeeded: it does not count. Runs in the login's own transaction.
     public func forgive(_ db: Database, _ reservation: Reservation) throws {
-        try store.deleteFailures(db, ids: reservation.failureIDs)
+        try store.deleteFailures(db, ids: reservation.attemptIDs)
     }
 
     private func tooMany(_ seconds: TimeInterval) -> HTTPError {

@@ -136,6 +136,18 @@ public struct TrezorLoginService: Sendable {
         let reservation = try regulation.admit(
             method: Self.method,
             subjects: [.init(scope: "ip", value: client.remoteAddress), .init(scope: "identity", value: request.publicKey.lowercased())])
+        do {
+            return try check(request, checked, reservation: reservation, session: session, client: client)
+        } catch let error as HTTPError where error.status == .unauthorized {
+            try regulation.fail(reservation)
+            throw error
+        }
+    }
+
+    private func check(
+        _ request: TrezorVerifyRequest, _ checked: TrezorVerifyRequest.Checked, reservation: Regulation.Reservation,
+        session: StoredSession, client: Request
+    ) throws -> Outcome {
         let challenge = try usableChallenge(hidden: request.challengeHidden.lowercased(), session: session)
         guard challenge.visual == request.challengeVisual else { throw Self.badSignature }
         do {
