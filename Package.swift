@@ -31,6 +31,16 @@ let package = Package(
             name: "CQRencode", pkgConfig: "libqrencode",
             providers: [.apt(["libqrencode-dev"])]),
 
+        // libcurl for outbound HTTP, with typed setters: curl_easy_setopt is variadic.
+        .target(
+            name: "CCurl",
+            linkerSettings: [.linkedLibrary("curl")]),
+        // Outbound HTTP (providers, vendor sites): libcurl with an address policy against SSRF.
+        .target(
+            name: "Outbound",
+            dependencies: ["CCurl"],
+            swiftSettings: strict),
+
         // Layer 2: the FastCGI server on libfcgi. Knows nothing of routes.
         .target(
             name: "FastCGI",
@@ -86,7 +96,7 @@ let package = Package(
         .target(
             name: "Features",
             dependencies: [
-                "Web", "Storage", "Support", "SLIP0013",
+                "Web", "Storage", "Support", "SLIP0013", "Outbound",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -97,7 +107,7 @@ let package = Package(
         .target(
             name: "VestibuleApp",
             dependencies: [
-                "FastCGI", "Web", "Storage", "Support", "Features",
+                "FastCGI", "Web", "Storage", "Support", "Features", "Outbound",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -118,10 +128,15 @@ let package = Package(
             path: "Sources/VestibuleBench",
             swiftSettings: strict),
 
+        // Helpers the test targets share (paths, temporary folders, the PHP fixture).
+        .target(
+            name: "TestSupport",
+            path: "Sources/TestSupport",
+            swiftSettings: strict),
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "FastCGI", "Web", "Storage", "Support", "Features", "VestibuleApp", "CQRencode", "CSecp256k1", "SLIP0013", "SLIP0013Signing",
+                "FastCGI", "Web", "Storage", "Support", "Features", "VestibuleApp", "CQRencode", "CSecp256k1", "SLIP0013", "SLIP0013Signing", "Outbound", "TestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -130,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "VestibuleApp", "Storage", "SLIP0013Signing", "Support",
+                "VestibuleApp", "Storage", "SLIP0013Signing", "Support", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),

@@ -7,6 +7,7 @@ public enum Migrations {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("001-users-and-sessions", migrate: createUsersAndSessions)
         migrator.registerMigration("002-identities-challenges-regulation", migrate: createIdentitiesChallengesRegulation)
+        migrator.registerMigration("003-trustedlogin", migrate: createTrustedLogin)
         return migrator
     }
 
@@ -72,6 +73,106 @@ public enum Migrations {
             t.column("subject", .text).notNull()
             t.column("banned_until", .double).notNull()
             t.primaryKey(["method", "scope", "subject"])
+        }
+    }
+
+    /// TrustedLogin: teams (their keys hashed for lookup, the private key sealed for v2 HMAC),
+    /// grants from customer sites, what happened to them, and the envelope signing key.
+    private static func createTrustedLogin(_ db: Database) throws {
+        try db.create(table: "teams") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("name", .text).notNull()
+            // active, paused (after a brute-force report), or inactive (not in good standing)
+            t.column("status", .text).notNull().defaults(to: "active")
+            t.column("public_key", .text).notNull().unique()
+            // SHA-256 of the v1 bearer (itself SHA-256 of the private key) and of X-TL-TOKEN, and of
+            // the private key itself (the logs' api_key): what arrives is hashed and looked up.
+            t.column("bearer_lookup", .text).notNull().unique()
+            t.column("token_lookup", .text).notNull().unique()
+            t.column("api_key_lookup", .text).notNull().unique()
+            // AES-GCM of the private key: the v2 bearer is an HMAC keyed with it.
+            t.column("private_key_sealed", .blob).notNull()
+            t.column("api_endpoint", .text)
+            t.column("signature_key", .text)
+            t.column("verified_at", .double)
+            t.column("created_at", .double).notNull()
+            t.column("keys_cycled_at", .double)
+        }
+        try db.create(table: "grants") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("team_id", .integer).notNull().references("teams", onDelete: .cascade)
+            t.column("secret_id", .text).notNull().unique()
+            t.column("access_key", .text).notNull()
+            t.column("identifier", .text).notNull()
+            t.column("site_url", .text).notNull()
+            t.column("client_public_key", .text).notNull()
+            t.column("nonce", .text).notNull()
+            // metaData as PHP's json_encode writes it, members in the order the client sent them.
+            t.column("meta_data", .text).notNull().defaults(to: "[]")
+            t.column("wp_user_id", .integer)
+            // NULL: no expiry (expiresAt false).
+            t.column("expires_at", .double)
+            t.column("version", .text)
+            t.column("created_at", .double).notNull()
+            t.column("updated_at", .double).notNull()
+        }
+        try db.create(index: "grants_by_access_key", on: "grants", columns: ["team_id", "access_key"])
+        try db.create(index: "grants_by_expiry", on: "grants", columns: ["expires_at"])
+        try db.create(table: "support_logins") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("team_id", .integer).notNull().references("teams", onDelete: .cascade)
+            t.column("grant_id", .integer)
+            t.column("secret_id", .text).notNull()
+            t.column("site_url", .text).notNull().defaults(to: "")
+            // "login" (verify-identifier, the customer site) or "envelope" (get-envelope, the vendor)
+            t.column("event", .text).notNull()
+            t.column("user_id", .integer)
+            t.column("user_name", .text)
+            t.column("user_agent", .text)
+            t.column("ip_address", .text)
+            t.column("occurred_at", .double).notNull()
+        }
+        try db.create(index: "support_logins_by_team", on: "support_logins", columns: ["team_id", "occurred_at"])
+        try db.create(table: "login_attempts") { t in
+            t.primaryKey("id", .text)
+            t.column("team_id", .integer).notNull().references("teams", onDelete: .cascade)
+            t.column("secret_id", .text).notNull()
+            t.column("code", .text).notNull()
+            t.column("detailed_reason", .text).notNull().defaults(to: "")
+            t.column("identifier_hash", .text)
+            t.column("client_site_url", .text).notNull()
+            t.column("client_user_agent", .text)
+            t.column("client_ip", .text)
+            t.column("attempted_at", .double).notNull()
+            t.column("received_at", .double).notNull()
+        }
+        try db.create(index: "login_attempts_by_team", on: "login_attempts", columns: ["team_id", "received_at"])
+        try db.create(index: "login_attempts_by_secret", on: "login_attempts", columns: ["secret_id", "received_at"])
+        try db.create(table: "team_events") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("team_id", .integer).notNull().references("teams", onDelete: .cascade)
+            // verified, verification-failed, brute-force-reported, resumed, keys-cycled, ...
+            t.column("event", .text).notNull()
+            t.column("detail", .text).notNull().defaults(to: "")
+            t.column("site_url", .text)
+            t.column("user_agent", .text)
+            t.column("ip_address", .text)
+            t.column("occurred_at", .double).notNull()
+        }
+        try db.create(index: "team_events_by_team", on: "team_events", columns: ["team_id", "occurred_at"])
+        // Nonces vendors signed (get-envelope) and v2 request nonces: each is good once.
+        try db.create(table: "vendor_nonces") { t in
+            t.column("team_id", .integer).notNull().references("teams", onDelete: .cascade)
+            t.column("nonce", .text).notNull()
+            t.column("seen_at", .double).notNull()
+            t.primaryKey(["team_id", "nonce"])
+        }
+        try db.create(table: "signing_keys") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("purpose", .text).notNull().unique()
+            t.column("public_key", .text).notNull()
+            t.column("private_key_sealed", .blob).notNull()
+            t.column("created_at", .double).notNull()
         }
     }
 }

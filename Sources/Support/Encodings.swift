@@ -35,6 +35,9 @@ public enum Hex {
         text.utf8.count == length && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
+    /// A hex digit, either case.
+    public static func isDigit(_ char: UInt8) -> Bool { value(char) != nil }
+
     private static func value(_ char: UInt8) -> UInt8? {
         switch char {
         case 0x30...0x39: return char - 0x30

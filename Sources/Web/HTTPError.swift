@@ -46,3 +46,12 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(status.code) \(message)" }
 }
+
+extension HTTPResponse.Status {
+    /// 402: a TrustedLogin team not in good standing.
+    public static var paymentRequired: Self { Self(code: 402, reasonPhrase: "Payment Required") }
+    /// 423: the TrustedLogin API's pause mode.
+    public static var locked: Self { Self(code: 423, reasonPhrase: "Locked") }
+    /// 424: something the request depends on (a vendor's signing key) could not be had.
+    public static var failedDependency: Self { Self(code: 424, reasonPhrase: "Failed Dependency") }
+}

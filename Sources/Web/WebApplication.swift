@@ -62,6 +62,8 @@ public final class WebApplication: FastCGIResponder {
         var logger = self.logger
         logger[metadataKey: "request_id"] = "\(id)"
         var response = handle(exchange, id: id, logger: logger)
+        // Sent, not left to nginx: the Connector speaks HTTP/1.0 and reads to the length.
+        if response.status != .noContent { response.headers[.contentLength] = String(response.body.count) }
         if exchange.head.method == .head { response.body = [] }
         return FastCGIResponse(
             head: HTTPResponse(status: response.status, headerFields: response.headers), body: response.body)

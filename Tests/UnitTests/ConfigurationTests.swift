@@ -1,3 +1,4 @@
+import TestSupport
 import FastCGI
 import Foundation
 import Testing

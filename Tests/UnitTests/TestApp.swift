@@ -5,23 +5,10 @@ import HTTPTypes
 import Logging
 import Storage
 import Support
+import TestSupport
 @testable import Web
 
-/// The repository root, found from this file's path.
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().path
-
-/// A fresh directory under the system's temporary folder, removed by `remove()`.
-struct TemporaryDirectory {
-    let path: String
-
-    init() {
-        path = NSTemporaryDirectory() + "vestibule-test-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
+let repositoryRoot = TestPaths.repositoryRoot
 
 /// The real web application, in process, on a temporary SQLite file and the repository's templates.
 final class TestApp: @unchecked Sendable {

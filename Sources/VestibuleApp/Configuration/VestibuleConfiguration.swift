@@ -26,6 +26,9 @@ public struct VestibuleConfiguration: Sendable {
     public var httpPort: Int
     public var trezor: TrezorSettings
     public var regulation: RegulationSettings
+    public var trustedLogin: TrustedLoginSettings
+    /// Outbound requests may reach loopback and private networks: development and tests only.
+    public var allowPrivateNetworks: Bool
 
     public static let defaultDatabasePath = "var/vestibule.sqlite"
     public static let defaultSocketPath = "var/vestibule.sock"
@@ -37,6 +40,8 @@ public struct VestibuleConfiguration: Sendable {
         environment: [String: String] = ProcessInfo.processInfo.environment, configFile: String? = nil,
         sandboxByDefault: Bool = false
     ) async throws -> VestibuleConfiguration {
+        // `dev` runs vendor sites and providers on this machine: let outbound requests reach them.
+        let developmentDefaults = sandboxByDefault
         let filePath = configFile ?? environment["VESTIBULE_CONFIG"]
             ?? (FileManager.default.fileExists(atPath: "vestibule.json") ? "vestibule.json" : nil)
         var file: (provider: any ConfigProvider, path: String)?
@@ -51,7 +56,7 @@ public struct VestibuleConfiguration: Sendable {
             }
         }
         let reader = SettingsReader(environment: environment, file: file)
-        let configuration = try read(reader, sandboxByDefault: sandboxByDefault)
+        let configuration = try read(reader, sandboxByDefault: sandboxByDefault, development: developmentDefaults)
         if let filePath {
             let unknown = try SettingsReader.leafKeys(ofJSONFile: filePath).filter { !reader.keysRead.contains($0) }
             if let first = unknown.first {
@@ -63,7 +68,7 @@ public struct VestibuleConfiguration: Sendable {
         return configuration
     }
 
-    private static func read(_ reader: SettingsReader, sandboxByDefault: Bool) throws -> VestibuleConfiguration {
+    private static func read(_ reader: SettingsReader, sandboxByDefault: Bool, development: Bool) throws -> VestibuleConfiguration {
         let publicURL = try reader.parsed(
             "publicURL", default: PublicURL(string: "http://127.0.0.1:8080")!,
             expected: "an http or https URL with a host and no path, like https://login.example.com",
@@ -106,7 +111,14 @@ public struct VestibuleConfiguration: Sendable {
             regulation: RegulationSettings(
                 maxFailures: try reader.int("regulation.maxFailures", default: 3, in: 1...1_000_000),
                 findTime: TimeInterval(try reader.int("regulation.findTime", default: 120, in: 1...86400)),
-                banTime: TimeInterval(try reader.int("regulation.banTime", default: 300, in: 1...(30 * 86400)))))
+                banTime: TimeInterval(try reader.int("regulation.banTime", default: 300, in: 1...(30 * 86400)))),
+            trustedLogin: TrustedLoginSettings(
+                envelopeSigning: try reader.bool("trustedlogin.envelopeSigning", default: true),
+                loginAttemptsPerSecret: try reader.int("trustedlogin.loginAttemptsPerSecret", default: 10, in: 1...1_000_000),
+                loginAttemptsPerTeam: try reader.int("trustedlogin.loginAttemptsPerTeam", default: 100, in: 1...1_000_000),
+                loginAttemptsWindow: TimeInterval(try reader.int("trustedlogin.loginAttemptsWindow", default: 60, in: 1...86400)),
+                logRetentionDays: try reader.int("trustedlogin.logRetentionDays", default: 90, in: 1...3650)),
+            allowPrivateNetworks: try reader.bool("outbound.allowPrivateNetworks", default: development))
     }
 
     private static func readTrezor(_ reader: SettingsReader, publicURL: PublicURL) throws -> TrezorSettings {

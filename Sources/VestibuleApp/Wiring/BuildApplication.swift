@@ -2,6 +2,7 @@ import FastCGI
 import Features
 import Foundation
 import Logging
+import Outbound
 import Storage
 import Support
 import Web
@@ -35,7 +36,19 @@ public func buildApplication(_ configuration: VestibuleConfiguration, logger: Lo
         settings: configuration.trezor, database: database, clock: clock, random: random, accounts: accounts,
         regulation: regulation, sessions: sessions)
 
-    var features: [any Feature] = [AccountFeature(accounts: accounts), TrezorLoginFeature(service: trezor)]
+    let teams = TeamService(database: database, clock: clock, random: random, secretKey: secretKey)
+    let outbound = CurlHTTPClient(
+        policy: AddressPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks),
+        userAgent: "Vestibule/\(VestibuleVersion.current)")
+    if configuration.allowPrivateNetworks {
+        logger.warning("outbound requests may reach loopback and private networks (outbound.allowPrivateNetworks)")
+    }
+    let trustedLogin = TrustedLoginFeature(
+        teams: teams, settings: configuration.trustedLogin, http: outbound, secretKey: secretKey, random: random)
+
+    var features: [any Feature] = [
+        AccountFeature(accounts: accounts), TrezorLoginFeature(service: trezor), trustedLogin,
+    ]
     if configuration.sandbox {
         logger.warning("sandbox is on: provider emulators and test aids are mounted; never use this in production")
         features.append(SandboxFeature(clock: sandboxClock))

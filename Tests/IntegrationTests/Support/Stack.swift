@@ -1,11 +1,11 @@
 import Foundation
+import TestSupport
 import VestibuleApp
 
 /// The real stack for one test: `vestibule serve` (the built binary) behind nginx running the
 /// shipped config, on a free port, with a temporary socket, database and secret key.
 final class Stack: @unchecked Sendable {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().path
+    static let repositoryRoot = TestPaths.repositoryRoot
 
     /// The program under test: $VESTIBULE_BINARY (set by `make test`), else the debug build.
     static var binary: String {

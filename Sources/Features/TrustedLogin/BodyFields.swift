@@ -1,0 +1,187 @@
+import Foundation
+import HTTPTypes
+import Outbound
+import Support
+import Web
+
+/// A JSON request body checked field by field, collecting Laravel's validation messages
+/// (`"The secret id field is required."`) so that a bad request answers 422 naming every field at
+/// fault, as the TrustedLogin SaaS does. Strings come back exactly as sent.
+struct BodyFields {
+    let body: JSONValue
+    private(set) var errors: [(field: String, messages: [String])] = []
+
+    /// An empty body counts as an empty object; a body that is not JSON is a 400.
+    init(_ request: Request) throws(HTTPError) {
+        if request.body.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
+            body = .object([])
+            return
+        }
+        do {
+            let parsed = try JSONValue.parse(request.body)
+            if case .object = parsed { body = parsed } else { body = .object([]) }
+        } catch {
+            throw HTTPError.badRequest("The request body is not valid JSON.")
+        }
+    }
+
+    init(json: JSONValue) {
+        body = json
+    }
+
+    /// `secretId` → `secret id`, `api_endpoint` → `api endpoint`, as Laravel names attributes.
+    static func label(_ field: String) -> String {
+        var words = ""
+        var previous: Character?
+        for character in field {
+            if character == "_" {
+                words.append(" ")
+            } else {
+                if let previous, previous.isLowercase || previous.isNumber, character.isUppercase { words.append(" ") }
+                words.append(Character(character.lowercased()))
+            }
+            previous = character
+        }
+        return words
+    }
+
+    mutating func fail(_ field: String, _ message: String) {
+        if let index = errors.firstIndex(where: { $0.field == field }) {
+            errors[index].messages.append(message)
+        } else {
+            errors.append((field, [message]))
+        }
+    }
+
+    mutating func fail(_ field: String, rule: Rule) {
+        fail(field, rule.message(Self.label(field)))
+    }
+
+    enum Rule {
+        case required, string, integer, format, ip, url, selection, date, array
+        case max(Int)
+        case size(Int)
+        case beforeInAnHour
+
+        func message(_ label: String) -> String {
+            switch self {
+            case .required: return "The \(label) field is required."
+            case .string: return "The \(label) field must be a string."
+            case .integer: return "The \(label) field must be an integer."
+            case .format: return "The \(label) field format is invalid."
+            case .ip: return "The \(label) field must be a valid IP address."
+            case .url: return "The \(label) field must be a valid URL."
+            case .selection: return "The selected \(label) is invalid."
+            case .date: return "The \(label) field must be a valid date."
+            case .array: return "The \(label) field must be an array."
+            case .max(let max): return "The \(label) field must not be greater than \(max) characters."
+            case .size(let size): return "The \(label) field must be \(size) characters."
+            case .beforeInAnHour: return "The \(label) field must be a date before +1 hour."
+            }
+        }
+    }
+
+    func value(_ field: String) -> JSONValue? { body[field] }
+
+    /// A string field. Absent or null is nil (and an error when `required`); a non-string is an error.
+    /// `format` checks the shape; `max` counts characters as PHP's mb_strlen does (code points).
+    mutating func string(
+        _ field: String, required: Bool = true, max: Int? = nil, allowEmpty: Bool = false,
+        format: ((String) -> Bool)? = nil, formatRule: Rule = .format
+    ) -> String? {
+        guard let value = value(field), !value.isNull else {
+            if required { fail(field, rule: .required) }
+            return nil
+        }
+        guard let text = value.string else {
+            fail(field, rule: .string)
+            return nil
+        }
+        if text.isEmpty && !allowEmpty {
+            if required { fail(field, rule: .required) }
+            return nil
+        }
+        if let max, text.unicodeScalars.count > max {
+            fail(field, rule: .max(max))
+            return nil
+        }
+        if let format, !text.isEmpty, !format(text) {
+            fail(field, rule: formatRule)
+            return nil
+        }
+        return text
+    }
+
+    /// An integer field (a JSON number without fraction, or digits in a string, as Laravel allows).
+    mutating func integer(_ field: String, required: Bool = true) -> Int64? {
+        guard let value = value(field), !value.isNull else {
+            if required { fail(field, rule: .required) }
+            return nil
+        }
+        if let integer = value.integer { return integer }
+        if let text = value.string, let integer = Int64(text) { return integer }
+        fail(field, rule: .integer)
+        return nil
+    }
+
+    /// Throws the 422 when any field failed.
+    func check() throws(HTTPError) {
+        if !errors.isEmpty { throw HTTPError.validation(errors) }
+    }
+}
+
+/// The shapes TrustedLogin fields come in.
+enum FieldFormat {
+    static func hex(_ length: Int) -> (String) -> Bool {
+        { text in text.utf8.count == length && text.utf8.allSatisfy { Hex.isDigit($0) } }
+    }
+
+    static func isIP(_ text: String) -> Bool { IPAddress(text) != nil }
+
+    /// An http or https URL with a host (Laravel's `url` rule, in effect).
+    static func isURL(_ text: String) -> Bool {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else { return false }
+        return (scheme == "http" || scheme == "https") && !(components.host ?? "").isEmpty
+    }
+
+    /// Printable text without spaces: keys, ids.
+    static func isToken(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value != 0x7F }
+    }
+}
+
+/// Dates as clients send them: `2026-05-12T10:00:00+00:00` (PHP's `gmdate('c')`), with `Z` or
+/// fractions, `2026-05-12 10:00:00`, or a bare `2026-05-12` (midnight UTC).
+enum ClientDate {
+    static func parse(_ text: String) -> Date? {
+        let pattern = /(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|z|[+-]\d{2}:?\d{2})?)?/
+        guard let match = text.wholeMatch(of: pattern) else { return nil }
+        var components = DateComponents()
+        components.calendar = Calendar(identifier: .gregorian)
+        components.timeZone = TimeZone(secondsFromGMT: 0)
+        components.year = Int(match.1)
+        components.month = Int(match.2)
+        components.day = Int(match.3)
+        components.hour = match.4.flatMap { Int($0) } ?? 0
+        components.minute = match.5.flatMap { Int($0) } ?? 0
+        components.second = match.6.flatMap { Int($0) } ?? 0
+        guard components.isValidDate, var date = components.date else { return nil }
+        if let fraction = match.7 { date += Double("0." + fraction) ?? 0 }
+        if let zone = match.8, zone != "Z", zone != "z" {
+            let digits = zone.dropFirst().filter(\.isNumber)
+            let offset = (Int(digits.prefix(2)) ?? 0) * 3600 + (Int(digits.suffix(2)) ?? 0) * 60
+            date -= Double(zone.hasPrefix("-") ? -offset : offset)
+        }
+        return date
+    }
+
+    /// `2026-05-12T10:00:00+00:00`.
+    static func format(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))+00:00"
+    }
+}

@@ -1,0 +1,88 @@
+import Crypto
+import Foundation
+import GRDB
+import HTTPTypes
+import Storage
+import Support
+import Web
+
+/// The three ways the TrustedLogin API is authenticated (see shared/spec/trustedlogin-api.md):
+/// a customer site by the team's public key; a vendor's Connector by its v1 or v2 bearer plus
+/// X-TL-TOKEN; a log reader by the private key (`api_key`, or `X-TL-Api-Key`) or the vendor headers.
+/// Credentials are hashed and looked up, then compared in constant time.
+struct Credentials: Sendable {
+    let teams: TeamService
+    let clock: any WallClock
+    let store = TrustedLoginStore()
+    /// How far a v2 request's X-TL-Timestamp may be from our clock.
+    static let clockSkew: TimeInterval = 300
+
+    static let authVersion = HTTPField.Name("X-TL-Auth-Version")!
+    static let timestamp = HTTPField.Name("X-TL-Timestamp")!
+    static let nonce = HTTPField.Name("X-TL-Nonce")!
+    static let token = HTTPField.Name("X-TL-TOKEN")!
+    static let apiKey = HTTPField.Name("X-TL-Api-Key")!
+
+    static let unauthenticated = HTTPError(.unauthorized, "Unauthenticated.")
+
+    /// The bearer of `Authorization: Bearer <token>`.
+    static func bearer(_ request: Request) -> String? {
+        guard let header = request.header(.authorization) else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return String(parts[1]).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// A customer site: `Authorization: Bearer <team public key>`.
+    func client(_ request: Request) throws(HTTPError) -> Team {
+        guard let key = Self.bearer(request), !key.isEmpty, key.utf8.count <= 128,
+            let team = try? teams.database.read({ db in try store.team(db, where: .publicKey, is: key) }),
+            ConstantTime.equals(team.publicKey, key)
+        else { throw Self.unauthenticated }
+        return team
+    }
+
+    /// A vendor's Connector: v2 (HMAC bearer, timestamp, nonce) when it says so, else v1; both with
+    /// X-TL-TOKEN. `failure` is the error to answer (401, or 403 where the SaaS answers that).
+    func vendor(_ request: Request, failure: HTTPError = unauthenticated) throws(HTTPError) -> Team {
+        guard let token = request.header(Self.token), let bearer = Self.bearer(request),
+            let team = try? teams.database.read({ db in try store.team(db, where: .token, is: TeamKeys.lookup(token)) }),
+            ConstantTime.equals(team.tokenLookup, TeamKeys.lookup(token))
+        else { throw failure }
+        if request.header(Self.authVersion) == "2" {
+            guard checkV2(request, bearer: bearer, team: team) else { throw failure }
+        } else {
+            guard ConstantTime.equals(team.bearerLookup, TeamKeys.lookup(bearer)) else { throw failure }
+        }
+        return team
+    }
+
+    /// v2: `Bearer base64(HMAC-SHA256(private key, "METHOD\nREQUEST_URI\nsha256hex(body)\nts\nnonce"))`,
+    /// the timestamp within five minutes, the nonce never seen before from this team.
+    private func checkV2(_ request: Request, bearer: String, team: Team) -> Bool {
+        guard let timestampText = request.header(Self.timestamp), let timestamp = Int64(timestampText),
+            abs(clock.now().timeIntervalSince1970 - Double(timestamp)) <= Self.clockSkew,
+            let nonce = request.header(Self.nonce), (8...128).contains(nonce.utf8.count),
+            let privateKey = teams.privateKey(of: team), let sent = Data(base64Encoded: bearer)
+        else { return false }
+        let message = "\(request.method.rawValue.uppercased())\n\(request.head.path ?? "/")\n"
+            + "\(Hex.encode(SHA256.hash(data: request.body)))\n\(timestamp)\n\(nonce)"
+        let expected = HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: SymmetricKey(data: Array(privateKey.utf8)))
+        guard ConstantTime.equals(Array(expected), Array(sent)) else { return false }
+        return (try? teams.database.write { db in
+            try store.useNonce(db, teamID: team.id!, nonce: "v2:\(nonce)", at: clock.now())
+        }) ?? false
+    }
+
+    /// A log reader: the private key as `api_key` (query or body) or `X-TL-Api-Key`, or the vendor headers.
+    func logReader(_ request: Request, body: JSONValue?) throws(HTTPError) -> Team {
+        let key = request.header(Self.apiKey) ?? request.query["api_key"] ?? body?["api_key"]?.string
+        if let key, !key.isEmpty {
+            guard let team = try? teams.database.read({ db in try store.team(db, where: .apiKey, is: TeamKeys.lookup(key)) }),
+                ConstantTime.equals(team.apiKeyLookup, TeamKeys.lookup(key))
+            else { throw Self.unauthenticated }
+            return team
+        }
+        return try vendor(request)
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import GRDB
+import HTTPTypes
+import Storage
+import Support
+import Web
+
+/// The team's logs: support logins (as Connector 2.x's activity screen reads them) and the
+/// failed logins customer sites reported.
+struct LogService: Sendable {
+    let database: AppDatabase
+    let clock: any WallClock
+    let store = TrustedLoginStore()
+
+    static func requireOwnTeam(_ team: Team, _ teamID: String) throws(HTTPError) {
+        guard Int64(teamID) == team.id else { throw HTTPError.notFound("Team Not Found") }
+    }
+
+    // MARK: GET logs/logins/{teamId}[/site/{siteId}]
+
+    /// Support logins in buckets, newest first: `range` weekly or monthly, `length` buckets
+    /// (1–52, 12), `start` (YYYY-MM-DD, the oldest bucket's first day), rows when `data=1`,
+    /// optionally one vendor user's (`user_id`).
+    func logins(_ team: Team, siteID: String?, query: FormFields) throws -> Response {
+        let monthly = query["range"] == "monthly"
+        let length = min(52, max(1, Int(query["length"] ?? "") ?? 12))
+        let withRows = ["1", "true"].contains(query["data"] ?? "")
+        let userFilter = query["user_id"].flatMap { Int64($0) }
+        let periods = Self.periods(
+            monthly: monthly, length: length, start: query["start"].flatMap(ClientDate.parse), now: clock.now())
+        let logins = try database.read { db in
+            try store.supportLogins(db, teamID: team.id!, since: periods.last!.start)
+        }.filter { login in
+            (siteID == nil || login.secretID == siteID || login.grantID.map(String.init) == siteID)
+                && (userFilter == nil || login.userID == userFilter)
+        }
+        let buckets: [JSONValue] = periods.map { period in
+            let rows = logins.filter { $0.occurredAt >= period.start && $0.occurredAt < period.end }
+            return .object([
+                ("count", .number(String(rows.count))),
+                ("start", .string(Self.day(period.start))),
+                ("end", .string(Self.day(period.end.addingTimeInterval(-1)))),
+                ("data", .array(withRows ? rows.map(Self.row) : [])),
+            ])
+        }
+        return ClientSiteService.json(.array(buckets))
+    }
+
+    /// The periods, newest first: weeks or calendar months (UTC), ending today or starting at `start`.
+    static func periods(monthly: Bool, length: Int, start: Date?, now: Date) -> [(start: Date, end: Date)] {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 0)!
+        let step: DateComponents = monthly ? DateComponents(month: 1) : DateComponents(day: 7)
+        let back: DateComponents = monthly ? DateComponents(month: -1) : DateComponents(day: -7)
+        var periods: [(start: Date, end: Date)] = []
+        if let start {
+            var from = calendar.startOfDay(for: start)
+            for _ in 0..<length {
+                let to = calendar.date(byAdding: step, to: from)!
+                periods.append((from, to))
+                from = to
+            }
+            return periods.reversed()
+        }
+        var to = monthly
+            ? calendar.date(byAdding: DateComponents(month: 1), to: calendar.dateInterval(of: .month, for: now)!.start)!
+            : calendar.date(byAdding: DateComponents(day: 1), to: calendar.startOfDay(for: now))!
+        for _ in 0..<length {
+            let from = calendar.date(byAdding: back, to: to)!
+            periods.append((from, to))
+            to = from
+        }
+        return periods
+    }
+
+    static func day(_ date: Date) -> String { String(ClientDate.format(date).prefix(10)) }
+
+    static func row(_ login: SupportLogin) -> JSONValue {
+        .object([
+            ("time", .string(ClientDate.format(login.occurredAt))),
+            ("userId", login.userID.map { .number(String($0)) } ?? .null),
+            ("userName", login.userName.map(JSONValue.string) ?? .null),
+            ("siteId", login.grantID.map { .number(String($0)) } ?? .null),
+            ("secretId", .string(login.secretID)),
+            ("siteUrl", .string(login.siteURL)),
+            ("teamId", .number(String(login.teamID))),
+            ("eventType", .string(login.event)),
+        ])
+    }
+
+    // MARK: GET logs/login-attempts/{teamId}
+
+    /// One page of reported failed logins, newest first, in Laravel's paginator shape (the flat
+    /// keys, and `links` and `meta` as a resource collection has them: Connector 2.x reads `meta`).
+    func attempts(_ team: Team, path: String, query: FormFields) throws -> Response {
+        let perPage = min(200, max(1, Int(query["per_page"] ?? "") ?? 50))
+        let page = max(1, Int(query["page"] ?? "") ?? 1)
+        let (total, rows) = try database.read { db in
+            (try store.loginAttemptCount(db, teamID: team.id!),
+             try store.loginAttempts(db, teamID: team.id!, limit: perPage, offset: (page - 1) * perPage))
+        }
+        let lastPage = max(1, (total + perPage - 1) / perPage)
+        let from: JSONValue = rows.isEmpty ? .null : .number(String((page - 1) * perPage + 1))
+        let to: JSONValue = rows.isEmpty ? .null : .number(String((page - 1) * perPage + rows.count))
+        func link(_ target: Int) -> JSONValue { .string("\(path)?page=\(target)&per_page=\(perPage)") }
+        let meta: [(key: String, value: JSONValue)] = [
+            ("current_page", .number(String(page))), ("from", from), ("last_page", .number(String(lastPage))),
+            ("path", .string(path)), ("per_page", .number(String(perPage))), ("to", to),
+            ("total", .number(String(total))),
+        ]
+        let links: JSONValue = .object([
+            ("first", link(1)), ("last", link(lastPage)), ("prev", page > 1 ? link(page - 1) : .null),
+            ("next", page < lastPage ? link(page + 1) : .null),
+        ])
+        return ClientSiteService.json(.object([("data", .array(rows.map(Self.attempt))), ("links", links), ("meta", .object(meta))] + meta))
+    }
+
+    // MARK: GET logs/login-attempts/{teamId}/{attemptId}
+
+    /// One attempt, unwrapped (`id` at the top); another team's is not found.
+    func attempt(_ team: Team, id: String) throws -> Response {
+        guard let attempt = try database.read({ db in try store.loginAttempt(db, id: id, teamID: team.id!) }) else {
+            throw HTTPError.notFound("Attempt not found.")
+        }
+        return ClientSiteService.json(Self.attempt(attempt))
+    }
+
+    static func attempt(_ attempt: LoginAttempt) -> JSONValue {
+        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        return .object([
+            ("id", .string(attempt.id)),
+            ("team_id", .number(String(attempt.teamID))),
+            ("secret_id", .string(attempt.secretID)),
+            ("code", .string(attempt.code)),
+            ("detailed_reason", .string(attempt.detailedReason)),
+            ("identifier_hash", text(attempt.identifierHash)),
+            ("client_site_url", .string(attempt.clientSiteURL)),
+            ("client_user_agent", text(attempt.clientUserAgent)),
+            ("client_ip", text(attempt.clientIP)),
+            ("attempted_at", .string(ClientDate.format(attempt.attemptedAt))),
+            ("created_at", .string(ClientDate.format(attempt.receivedAt))),
+        ])
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import HTTPTypes
+import Outbound
+import Support
+import Web
+
+/// Fetches a vendor's Ed25519 signing key from its WordPress site: `GET {api_endpoint}
+/// trustedlogin/v1/signature_key` → `{"signatureKey": "<64 hex>"}`. The URL comes from a request
+/// body, so the fetch goes through the guarded client: public addresses only (unless configured for
+/// development), no redirects, 3 seconds, 16 KiB. The Connector gives up on us after 5 seconds.
+struct SignatureKeyFetcher: Sendable {
+    let http: any HTTPFetching
+
+    /// The key, lowercase hex; 424 with the reason when it cannot be had.
+    func fetch(apiEndpoint: String) throws(HTTPError) -> String {
+        // String concatenation, not URL joining: `.../?rest_route=/` must become `...=/trustedlogin/...`.
+        let url = apiEndpoint + "trustedlogin/v1/signature_key"
+        let response: OutboundResponse
+        do {
+            response = try http.fetch(
+                OutboundRequest(
+                    url: url, headers: [("Accept", "application/json")], timeout: .seconds(3), maxResponseBytes: 16 * 1024))
+        } catch {
+            throw Self.failure("\(url) could not be fetched: \(error)")
+        }
+        guard response.status == 200 else {
+            throw Self.failure("\(url) answered \(response.status)")
+        }
+        guard let json = try? JSONValue.parse(response.body), let key = json["signatureKey"]?.string,
+            key.utf8.count == 64, key.utf8.allSatisfy(Hex.isDigit)
+        else {
+            throw Self.failure("\(url) did not answer {\"signatureKey\": \"<64 hex>\"}")
+        }
+        return key.lowercased()
+    }
+
+    static func failure(_ reason: String) -> HTTPError {
+        HTTPError(.failedDependency, "The vendor's signing key could not be fetched: \(reason).")
+    }
+}

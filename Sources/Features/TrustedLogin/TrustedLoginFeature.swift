@@ -1,0 +1,112 @@
+import Foundation
+import HTTPTypes
+import Outbound
+import Storage
+import Support
+import Web
+
+/// The TrustedLogin API under `/api/v1`, wire-compatible with the hosted service, for the client
+/// SDK on customer sites and the Connector on vendor sites (shared/spec/trustedlogin-api.md).
+public struct TrustedLoginFeature: Feature {
+    let credentials: Credentials
+    let clientSites: ClientSiteService
+    let vendors: VendorService
+    let logs: LogService
+    let signer: EnvelopeSigner
+
+    public init(
+        teams: TeamService, settings: TrustedLoginSettings, http: any HTTPFetching, secretKey: SecretKey,
+        random: any RandomSource
+    ) {
+        let database = teams.database, clock = teams.clock
+        credentials = Credentials(teams: teams, clock: clock)
+        clientSites = ClientSiteService(database: database, clock: clock, random: random, settings: settings)
+        signer = EnvelopeSigner(enabled: settings.envelopeSigning, database: database, clock: clock, secretKey: secretKey)
+        vendors = VendorService(
+            database: database, clock: clock, signer: signer, fetcher: SignatureKeyFetcher(http: http), clientSites: clientSites)
+        logs = LogService(database: database, clock: clock)
+    }
+
+    static let forbidden = HTTPError(
+        .forbidden, "You can not access this team",
+        jsonBody: PHPJSON.encode(.object([("error", .string("true")), ("message", .string("You can not access this team"))])))
+
+    public func register(_ routes: inout Routes) {
+        registerClientSite(&routes)
+        registerVendor(&routes)
+        registerLogs(&routes)
+    }
+
+    private func registerClientSite(_ routes: inout Routes) {
+        routes.api(.post, "/api/v1/sites") { context in
+            try clientSites.upsert(team: try credentials.client(context.request), request: context.request)
+        }
+        routes.api(.delete, "/api/v1/sites/:secretId") { context in
+            try clientSites.revoke(team: try credentials.client(context.request), secretID: try context.parameter("secretId"))
+        }
+        routes.api(.post, "/api/v1/sites/:secretId/verify-identifier") { context in
+            try clientSites.verifyIdentifier(
+                team: try credentials.client(context.request), secretID: try context.parameter("secretId"), request: context.request)
+        }
+        routes.api(.post, "/api/v1/sites/:secretId/login-attempts") { context in
+            try clientSites.reportLoginAttempt(
+                team: try credentials.client(context.request), secretID: try context.parameter("secretId"), request: context.request)
+        }
+        routes.api(.post, "/api/v1/report-brute-force") { context in
+            try clientSites.reportBruteForce(team: try credentials.client(context.request), request: context.request)
+        }
+    }
+
+    private func registerVendor(_ routes: inout Routes) {
+        routes.api(.post, "/api/v1/accounts/:accountId") { context in
+            let team = try credentials.vendor(context.request, failure: Self.forbidden)
+            return try vendors.verifyTeam(team, accountID: try context.parameter("accountId"), request: context.request)
+        }
+        routes.api(.post, "/api/v1/accounts/:accountId/sites") { context in
+            try vendors.lookUp(
+                try credentials.vendor(context.request), accountID: try context.parameter("accountId"), request: context.request)
+        }
+        routes.api(.post, "/api/v1/sites/:accountId/:secretId/get-envelope") { context in
+            try vendors.envelope(
+                try credentials.vendor(context.request), accountID: try context.parameter("accountId"),
+                secretID: try context.parameter("secretId"), request: context.request)
+        }
+        for path in ["/api/v1/envelope-signing-public-key", "/api/v1/envelope-signing-pubkey"] {
+            routes.api(.get, path) { _ in
+                guard signer.enabled else {
+                    throw HTTPError(
+                        .notFound, "Envelope signing disabled.",
+                        jsonBody: PHPJSON.encode(.object([("error", .string("Envelope signing disabled."))])))
+                }
+                return ClientSiteService.json(.object([("publicKey", .string(try signer.publicKeyHex))]))
+            }
+        }
+    }
+
+    private func registerLogs(_ routes: inout Routes) {
+        routes.api(.get, "/api/v1/logs/logins/:teamId") { context in
+            let team = try logReader(context)
+            return try logs.logins(team, siteID: nil, query: context.request.query)
+        }
+        routes.api(.get, "/api/v1/logs/logins/:teamId/site/:siteId") { context in
+            let team = try logReader(context)
+            return try logs.logins(team, siteID: try context.parameter("siteId"), query: context.request.query)
+        }
+        routes.api(.get, "/api/v1/logs/login-attempts/:teamId") { context in
+            let team = try logReader(context)
+            return try logs.attempts(team, path: context.request.path, query: context.request.query)
+        }
+        routes.api(.get, "/api/v1/logs/login-attempts/:teamId/:attemptId") { context in
+            let team = try logReader(context)
+            return try logs.attempt(team, id: try context.parameter("attemptId"))
+        }
+    }
+
+    /// A log reader whose team is the one in the path.
+    private func logReader(_ context: RequestContext) throws -> Team {
+        let body = context.request.body.isEmpty ? nil : try? JSONValue.parse(context.request.body)
+        let team = try credentials.logReader(context.request, body: body)
+        try LogService.requireOwnTeam(team, try context.parameter("teamId"))
+        return team
+    }
+}

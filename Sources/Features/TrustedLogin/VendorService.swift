@@ -1,0 +1,183 @@
+import Crypto
+import Foundation
+import GRDB
+import HTTPTypes
+import Storage
+import Support
+import Web
+
+/// What vendors (the TrustedLogin Connector) do: verify their team, look grants up by access key,
+/// fetch a grant's envelope to log in to the customer site.
+struct VendorService: Sendable {
+    let database: AppDatabase
+    let clock: any WallClock
+    let signer: EnvelopeSigner
+    let fetcher: SignatureKeyFetcher
+    let clientSites: ClientSiteService
+    let store = TrustedLoginStore()
+
+    static let teamNotFound = HTTPError(.notFound, "Team Not Found")
+
+    /// The account id in the path must be the authenticated team's; another team's is "not found".
+    func requireOwnAccount(_ team: Team, _ accountID: String) throws(HTTPError) {
+        guard Int64(accountID) == team.id else { throw Self.teamNotFound }
+    }
+
+    // MARK: POST accounts/{accountId}
+
+    /// Verifies the team: fetches the vendor's signing key from its site and stores it with the
+    /// endpoint, logging the verification either way.
+    func verifyTeam(_ team: Team, accountID: String, request: Request) throws -> Response {
+        try requireOwnAccount(team, accountID)
+        if team.status == .inactive {
+            throw HTTPError(
+                .paymentRequired, "You do not have a valid TrustedLogin subscription",
+                jsonBody: PHPJSON.encode(.object([
+                    ("error", .string("true")), ("message", .string("You do not have a valid TrustedLogin subscription")),
+                ])))
+        }
+        var fields = try BodyFields(request)
+        let endpoint = fields.string("api_endpoint", max: 2048, format: FieldFormat.isURL, formatRule: .url)
+        try fields.check()
+        let now = clock.now()
+        let signatureKey: String
+        do {
+            signatureKey = try fetcher.fetch(apiEndpoint: endpoint!)
+        } catch {
+            try database.write { db in
+                try store.record(db, TeamEvent(teamID: team.id!, event: "verification-failed", detail: error.message, siteURL: endpoint, at: now))
+            }
+            throw error
+        }
+        try database.write { db in
+            guard var current = try store.team(db, id: team.id!) else { throw Self.teamNotFound }
+            current.apiEndpoint = endpoint
+            current.signatureKey = signatureKey
+            current.verifiedAt = now
+            try store.save(db, current)
+            try store.record(db, TeamEvent(teamID: team.id!, event: "verified", siteURL: endpoint, at: now))
+        }
+        return ClientSiteService.json(.object([
+            ("id", .number(String(team.id!))), ("name", .string(team.name)), ("status", .string(team.status.rawValue)),
+        ]))
+    }
+
+    // MARK: POST accounts/{accountId}/sites
+
+    /// The live grants for some access keys: `{accessKey: [secretId, ...]}`, oldest first (the
+    /// Connector reverses them); 204 when there are none.
+    func lookUp(_ team: Team, accountID: String, request: Request) throws -> Response {
+        try requireOwnAccount(team, accountID)
+        if team.status == .paused { throw ClientSiteService.paused }
+        let fields = try BodyFields(request)
+        guard let keys = fields.value("searchKeys"), !keys.isNull else {
+            throw Self.badRequest("Missing searchKeys parameter in body")
+        }
+        guard case .array(let items) = keys else { throw Self.badRequest("searchKeys parameter must be an array") }
+        guard items.count <= 100 else { throw Self.badRequest("searchKeys may hold at most 100 keys") }
+        let searchKeys = items.compactMap(\.string)
+        let grants = try database.read { db in
+            try store.liveGrants(db, teamID: team.id!, accessKeys: searchKeys, now: clock.now())
+        }
+        guard !grants.isEmpty else { return .noContent }
+        var found: [(key: String, value: JSONValue)] = []
+        for key in searchKeys where !found.contains(where: { $0.key == key }) {
+            let secrets = grants.filter { $0.accessKey == key }.map { JSONValue.string($0.secretID) }
+            if !secrets.isEmpty { found.append((key, .array(secrets))) }
+        }
+        return ClientSiteService.json(.object(found))
+    }
+
+    static func badRequest(_ message: String) -> HTTPError {
+        HTTPError(.badRequest, message, jsonBody: PHPJSON.encode(.object([("error", .bool(true)), ("message", .string(message))])))
+    }
+
+    // MARK: POST sites/{accountId}/{secretId}/get-envelope
+
+    /// The grant's envelope, for a vendor whose signed nonce proves it holds its signing key.
+    func envelope(_ team: Team, accountID: String, secretID: String, request: Request) throws -> Response {
+        try requireOwnAccount(team, accountID)
+        var fields = try BodyFields(request)
+        let user = fields.value("user")
+        let userID = user?["id"]?.integer ?? user?["id"]?.string.flatMap { Int64($0) }
+        if user == nil || userID == nil { fields.fail("user.id", rule: .required) }
+        let userName = user?["name"]?.string
+        let nonce = fields.string("nonce", max: 256)
+        let signedNonce = fields.string("signedNonce", max: 256)
+        try fields.check()
+        let grant = try clientSites.liveGrant(team: team, secretID: secretID)
+        let nonceText = try checkSignedNonce(team, nonce: nonce!, signedNonce: signedNonce!)
+        let now = clock.now()
+        try database.write { db in
+            guard try store.useNonce(db, teamID: team.id!, nonce: "envelope:\(nonceText)", at: now) else {
+                throw HTTPError(.unauthorized, "This nonce was already used: sign a fresh one.")
+            }
+            try store.record(
+                db,
+                SupportLogin(
+                    teamID: team.id!, grantID: grant.id, secretID: secretID, siteURL: grant.siteURL, event: "envelope",
+                    userID: userID, userName: userName.map { String($0.prefix(255)) }, userAgent: request.userAgent,
+                    ipAddress: request.remoteAddress, at: now))
+        }
+        return ClientSiteService.json(.object(try sealedEnvelope(grant, at: now)))
+    }
+
+    /// The envelope as the client sent it (byte for byte), stamped with the time and signed.
+    func sealedEnvelope(_ grant: Grant, at now: Date) throws -> [(key: String, value: JSONValue)] {
+        let metaData = (try? JSONValue.parse(Array(grant.metaData.utf8))) ?? .array([])
+        var members: [(key: String, value: JSONValue)] = [
+            ("identifier", .string(grant.identifier)),
+            ("issuedAt", .number(String(Int64(now.timeIntervalSince1970)))),
+            ("metaData", metaData),
+            ("nonce", .string(grant.nonce)),
+            ("publicKey", .string(grant.clientPublicKey)),
+            ("siteUrl", .string(grant.siteURL)),
+        ]
+        if signer.enabled { members.append(("signature", .string(try signer.sign(members)))) }
+        return members
+    }
+
+    /// Checks `signedNonce` (base64 Ed25519 signature) over `nonce` (base64 of a 48-hex string)
+    /// with the vendor's signing key, fetching the key again once if it fails (the vendor may have
+    /// reset its keys). Returns the nonce text.
+    private func checkSignedNonce(_ team: Team, nonce: String, signedNonce: String) throws -> String {
+        guard let nonceBytes = Data(base64Encoded: nonce), let signature = Data(base64Encoded: signedNonce),
+            signature.count == 64, !nonceBytes.isEmpty
+        else { throw Self.invalidSignature }
+        var key = team.signatureKey
+        var fresh = false
+        if key == nil {
+            key = try refreshSignatureKey(team)
+            fresh = true
+        }
+        if try Self.verify(signature, over: nonceBytes, key: key!) { return String(decoding: nonceBytes, as: UTF8.self) }
+        if !fresh, try Self.verify(signature, over: nonceBytes, key: try refreshSignatureKey(team)) {
+            return String(decoding: nonceBytes, as: UTF8.self)
+        }
+        throw Self.invalidSignature
+    }
+
+    static let invalidSignature = HTTPError(.unauthorized, "Invalid signature - identity of vendor not validate")
+
+    private static func verify(_ signature: Data, over message: Data, key: String) throws -> Bool {
+        guard let raw = Hex.decode(key), let publicKey = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
+            return false
+        }
+        return publicKey.isValidSignature(signature, for: message)
+    }
+
+    /// Fetches the vendor's key from the endpoint stored at verification, and stores it; 424 when
+    /// the team was never verified or the fetch fails.
+    private func refreshSignatureKey(_ team: Team) throws -> String {
+        guard let endpoint = team.apiEndpoint else {
+            throw HTTPError(.failedDependency, "The vendor's signing key is unknown: verify the team first (POST accounts/{id}).")
+        }
+        let key = try fetcher.fetch(apiEndpoint: endpoint)
+        try database.write { db in
+            guard var current = try store.team(db, id: team.id!) else { return }
+            current.signatureKey = key
+            try store.save(db, current)
+        }
+        return key
+    }
+}
