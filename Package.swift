@@ -147,6 +147,7 @@ let package = Package(
             dependencies: [
                 "VestibuleApp", "Storage", "SLIP0013Signing", "Support", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
     ]

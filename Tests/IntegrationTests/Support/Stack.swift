@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import TestSupport
 import VestibuleApp
 
@@ -104,6 +105,11 @@ final class Stack: @unchecked Sendable {
         site.extraIncludes = extraIncludes
         try site.render()
         nginx = try NginxProcess.start(site)
+    }
+
+    /// Reads the stack's database directly (another connection, as an operator would).
+    func database<T>(_ body: (GRDB.Database) throws -> T) throws -> T {
+        try DatabaseQueue(path: databasePath).read(body)
     }
 
     /// Sends `signal` to the program and waits up to `timeout` for it to exit; returns its status.

@@ -1,0 +1,104 @@
+import Crypto
+import Foundation
+import Support
+import TestSupport
+
+/// A team made with the real command line (`vestibule team create --json`).
+struct TLTeam {
+    let id: Int64
+    let name: String
+    let publicKey: String
+    let privateKey: String
+
+    var v1Bearer: String { Digest256.sha256Hex(privateKey) }
+    var token: String { Digest256.sha256Hex(publicKey + privateKey) }
+}
+
+extension Stack {
+    /// Runs the program's command line against this stack's database and secret key.
+    func cli(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Stack.binary)
+        process.arguments = arguments
+        process.environment = programEnvironment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func createTeam(_ name: String = "Acme Support") throws -> TLTeam {
+        let (status, output) = try cli(["team", "create", "--name", name, "--json"])
+        guard status == 0, let json = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
+            let id = json["id"] as? Int64 ?? (json["id"] as? Int).map(Int64.init), let publicKey = json["publicKey"] as? String,
+            let privateKey = json["privateKey"] as? String
+        else { throw Failure(description: "team create failed: \(output)") }
+        return TLTeam(id: id, name: json["name"] as? String ?? "", publicKey: publicKey, privateKey: privateKey)
+    }
+
+    /// A stack whose outbound requests may reach this machine (vendor sites in tests run here).
+    static func startForTrustedLogin(environment: [String: String] = [:]) throws -> Stack {
+        try start(environment: ["VESTIBULE_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "true"].merging(environment) { _, new in new })
+    }
+}
+
+/// Requests as the client SDK and the Connector send them.
+struct TrustedLoginAPI {
+    let http: HTTPClient
+
+    /// JSON the way WordPress encodes it (slashes escaped, which the server must undo).
+    static func body(_ value: Any) -> [UInt8] {
+        Array((try? JSONSerialization.data(withJSONObject: value)) ?? Data())
+    }
+
+    func client(_ method: String, _ path: String, team: TLTeam?, _ body: Any? = nil, bearer: String? = nil) throws -> HTTPClient.Response {
+        var headers = ["Accept": "application/json", "Content-Type": "application/json", "User-Agent": "WordPress/6.8; https://customer.example"]
+        if let key = bearer ?? team?.publicKey { headers["Authorization"] = "Bearer \(key)" }
+        return try http.request(method, "/api/v1/" + path, headers: headers, body: body.map(Self.body) ?? [])
+    }
+
+    /// The Connector's v1 headers: `Bearer sha256(private)` and X-TL-TOKEN.
+    func vendor(_ method: String, _ path: String, team: TLTeam, _ body: Any? = nil, bearer: String? = nil, token: String? = nil) throws -> HTTPClient.Response {
+        let headers = [
+            "Accept": "application/json", "Content-Type": "application/json",
+            "Authorization": "Bearer \(bearer ?? team.v1Bearer)", "X-TL-TOKEN": token ?? team.token,
+        ]
+        return try http.request(method, "/api/v1/" + path, headers: headers, body: body.map(Self.body) ?? [])
+    }
+
+    /// Connector 2.x: `Bearer base64(HMAC-SHA256(private, "METHOD\nURI\nsha256(body)\nts\nnonce"))`.
+    func vendorV2(
+        _ method: String, _ path: String, team: TLTeam, _ body: Any? = nil, timestamp: Int = Int(Date().timeIntervalSince1970),
+        nonce: String = Hex.encode(SystemRandom().bytes(16)), key: String? = nil
+    ) throws -> HTTPClient.Response {
+        let bytes = body.map(Self.body) ?? []
+        let uri = "/api/v1/" + path
+        let message = "\(method)\n\(uri)\n\(Hex.encode(SHA256.hash(data: bytes)))\n\(timestamp)\n\(nonce)"
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: SymmetricKey(data: Array((key ?? team.privateKey).utf8)))
+        let headers = [
+            "Accept": "application/json", "Content-Type": "application/json",
+            "Authorization": "Bearer \(Data(mac).base64EncodedString())", "X-TL-TOKEN": team.token,
+            "X-TL-Auth-Version": "2", "X-TL-Timestamp": String(timestamp), "X-TL-Nonce": nonce,
+        ]
+        return try http.request(method, uri, headers: headers, body: bytes)
+    }
+
+    /// A grant the way the client SDK builds it (the identifier need not decrypt here).
+    static func grant(team: TLTeam, secretID: String = Hex.encode(SystemRandom().bytes(16)), accessKey: String = Hex.encode(SystemRandom().bytes(32)),
+                      expiresAt: Any = Int(Date().timeIntervalSince1970) + 86400, metaData: Any = [Any]()) -> [String: Any] {
+        [
+            "secretId": secretID, "identifier": Data(SystemRandom().bytes(144)).base64EncodedString(),
+            "siteUrl": "https://customer.example/wp", "publicKey": team.publicKey, "accessKey": accessKey, "wpUserId": 1,
+            "expiresAt": expiresAt, "version": "1.10.1", "nonce": Hex.encode(SystemRandom().bytes(24)),
+            "clientPublicKey": Hex.encode(SystemRandom().bytes(32)), "metaData": metaData,
+        ]
+    }
+}
+
+/// A vendor's WordPress site publishing its signing key.
+func vendorSite(signatureKey: String) throws -> CannedHTTPServer {
+    try CannedHTTPServer(.init(body: #"{"signatureKey":"\#(signatureKey)"}"#))
+}

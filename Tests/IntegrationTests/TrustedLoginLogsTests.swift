@@ -1,0 +1,190 @@
+import Foundation
+import Support
+import TestSupport
+import Testing
+
+/// The log routes through nginx, read the ways Connectors read them.
+@Suite(.serialized) struct TrustedLoginLogsTests {
+    @Test func supportLoginsInBucketsWithEveryKindOfCredential() throws {
+        let stack = try Stack.startForTrustedLogin()
+        defer { stack.stop() }
+        let team = try stack.createTeam(), other = try stack.createTeam("Other")
+        let api = TrustedLoginAPI(http: stack.http)
+        let grant = TrustedLoginAPI.grant(team: team)
+        let secret = grant["secretId"] as! String
+        #expect(try api.client("POST", "sites", team: team, grant).status == 201)
+        for _ in 0..<2 {
+            let check: [String: Any] = ["timestamp": 1, "user_agent": "ua", "user_ip": "198.51.100.1", "site_url": "https://customer.example/wp"]
+            #expect(try api.client("POST", "sites/\(secret)/verify-identifier", team: team, check).status == 204)
+        }
+        let reads = [
+            try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)?api_key=\(team.privateKey)&data=1"),
+            try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)/?data=1", headers: ["X-TL-Api-Key": team.privateKey, "X-TL-Auth-Version": "2"]),
+            try api.vendor("GET", "logs/logins/\(team.id)?data=1", team: team),
+        ]
+        for response in reads {
+            #expect(response.status == 200)
+            let buckets = try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]])
+            #expect(buckets.count == 12)
+            #expect(buckets.first?["count"] as? Int == 2)
+            let row = try #require((buckets.first?["data"] as? [[String: Any]])?.first)
+            #expect(row["eventType"] as? String == "login")
+            #expect(row["secretId"] as? String == secret)
+            #expect(row["teamId"] as? Int == Int(team.id))
+            #expect(row["siteUrl"] as? String == "https://customer.example/wp")
+        }
+        let monthly = try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)?api_key=\(team.privateKey)&range=monthly&length=3")
+        #expect((try JSONSerialization.jsonObject(with: Data(monthly.body)) as? [Any])?.count == 3)
+        let bySite = try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)/site/\(secret)?api_key=\(team.privateKey)")
+        #expect(((try JSONSerialization.jsonObject(with: Data(bySite.body)) as? [[String: Any]])?.first?["count"] as? Int) == 2)
+        let elsewhere = try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)/site/nope?api_key=\(team.privateKey)")
+        #expect(((try JSONSerialization.jsonObject(with: Data(elsewhere.body)) as? [[String: Any]])?.first?["count"] as? Int) == 0)
+        // Wrong key: 401. Another team's log with one's own key: 404.
+        #expect(try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)?api_key=wrong").status == 401)
+        #expect(try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)").status == 401)
+        #expect(try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)?api_key=\(other.privateKey)").status == 404)
+        // The query string with the key never reaches the log.
+        #expect(!stack.programLog.contains(team.privateKey))
+    }
+
+    @Test func loginAttemptsArePagedNewestFirstAndReadOneByOne() throws {
+        let stack = try Stack.startForTrustedLogin()
+        defer { stack.stop() }
+        let team = try stack.createTeam(), other = try stack.createTeam("Other")
+        let api = TrustedLoginAPI(http: stack.http)
+        var ids: [String] = []
+        for index in 0..<5 {
+            let attempt: [String: Any] = [
+                "code": "login_failed", "detailed_reason": "try \(index)", "client_site_url": "https://customer.example",
+                "attempted_at": "2026-05-12T10:0\(index):00+00:00",
+            ]
+            let response = try api.client("POST", "sites/\(Hex.encode(SystemRandom().bytes(16)))/login-attempts", team: team, attempt)
+            ids.append(try #require(try response.json()["id"] as? String))
+            #expect(try stack.http.request("POST", "/sandbox/clock/advance?seconds=1").status == 200)
+        }
+        let page = try stack.http.request("GET", "/api/v1/logs/login-attempts/\(team.id)?api_key=\(team.privateKey)&per_page=2&page=1")
+        #expect(page.status == 200)
+        let body = try page.json()
+        let data = try #require(body["data"] as? [[String: Any]])
+        #expect(data.map { $0["id"] as? String } == [ids[4], ids[3]])
+        #expect(data.first?["detailed_reason"] as? String == "try 4")
+        let meta = try #require(body["meta"] as? [String: Any])
+        #expect(meta["total"] as? Int == 5 && meta["last_page"] as? Int == 3 && meta["per_page"] as? Int == 2)
+        #expect(body["current_page"] as? Int == 1 && body["total"] as? Int == 5)
+        #expect((body["links"] as? [String: Any])?["next"] as? String != nil)
+        let last = try stack.http.request("GET", "/api/v1/logs/login-attempts/\(team.id)?api_key=\(team.privateKey)&per_page=2&page=3").json()
+        #expect((last["data"] as? [[String: Any]])?.map { $0["id"] as? String } == [ids[0]])
+        // per_page is clamped to [1, 200].
+        let clamped = try stack.http.request("GET", "/api/v1/logs/login-attempts/\(team.id)?api_key=\(team.privateKey)&per_page=500").json()
+        #expect((clamped["meta"] as? [String: Any])?["per_page"] as? Int == 200)
+        // One attempt, unwrapped.
+        let one = try stack.http.request("GET", "/api/v1/logs/login-attempts/\(team.id)/\(ids[2])", headers: ["X-TL-Api-Key": team.privateKey])
+        #expect(one.status == 200)
+        #expect(try one.json()["id"] as? String == ids[2])
+        #expect(try one.json()["attempted_at"] as? String == "2026-05-12T10:02:00+00:00")
+        // Another team's: 404 either way round.
+        #expect(try stack.http.request("GET", "/api/v1/logs/login-attempts/\(other.id)/\(ids[2])?api_key=\(other.privateKey)").status == 404)
+        #expect(try stack.http.request("GET", "/api/v1/logs/login-attempts/\(other.id)?api_key=\(team.privateKey)").status == 404)
+    }
+}
+
+/// The whole life of a support grant, with real cryptography: a customer site (the client SDK's
+/// libsodium envelope, PHP) and a vendor (the Connector's signed nonce and envelope check, PHP).
+@Suite(.serialized) struct TrustedLoginEndToEndTests {
+    @Test func aCustomerSiteAndAVendorThroughTheRealStack() throws {
+        let stack = try Stack.startForTrustedLogin()
+        defer { stack.stop() }
+        let team = try stack.createTeam("Acme Support")
+        let api = TrustedLoginAPI(http: stack.http)
+        let vendor = try PHP.run("vendor-keys")
+        let site = try vendorSite(signatureKey: vendor["signPublicKey"] as! String)
+
+        // The vendor's Connector verifies its team.
+        let verified = try api.vendor("POST", "accounts/\(team.id)", team: team, ["api_endpoint": "http://127.0.0.1:\(site.port)/wp-json/"])
+        #expect(verified.status == 200)
+
+        // The customer site grants access: a crypto_box envelope to the vendor's box key.
+        let accessKey = Digest256.sha256Hex("license-XYZ")
+        let made = try PHP.run("envelope", [
+            "vendorBoxPublicKey": vendor["boxPublicKey"]!, "siteUrl": "https://customer.example/wp", "teamPublicKey": team.publicKey,
+            "accessKey": accessKey, "expiresAt": Int(Date().timeIntervalSince1970) + 3600,
+            "metaData": ["reference_id": "Ticket #4711 / Zoë"],
+        ])
+        var envelope = try #require(made["envelope"] as? [String: Any])
+        let siteIdentifier = try #require(made["siteIdentifierHash"] as? String)
+        #expect(try api.client("POST", "sites", team: team, envelope).status == 201)
+
+        // ... and extends it: new key pair, nonce and ciphertext under the same secretId.
+        let extended = try PHP.run("envelope", [
+            "vendorBoxPublicKey": vendor["boxPublicKey"]!, "siteUrl": "https://customer.example/wp", "teamPublicKey": team.publicKey,
+            "accessKey": accessKey, "expiresAt": Int(Date().timeIntervalSince1970) + 7200, "metaData": ["reference_id": "Ticket #4711 / Zoë"],
+        ])
+        let secretID = envelope["secretId"] as! String
+        var renewal = try #require(extended["envelope"] as? [String: Any])
+        let renewedIdentifier = try #require(extended["siteIdentifierHash"] as? String)
+        renewal["secretId"] = secretID
+        envelope = renewal
+        #expect(try api.client("POST", "sites", team: team, envelope).status == 201)
+        #expect(siteIdentifier != renewedIdentifier)
+
+        // The vendor looks the grant up by the customer's license hash.
+        let lookup = try api.vendor("POST", "accounts/\(team.id)/sites/", team: team, ["searchKeys": [accessKey]])
+        #expect(try lookup.json()[accessKey] as? [String] == [secretID])
+
+        // ... fetches the envelope with a signed nonce, checks Vestibule's signature with the key
+        // it publishes, and opens the box with its own key: the renewed identifier comes out.
+        let signingKey = try #require(try stack.http.request("GET", "/api/v1/envelope-signing-public-key").json()["publicKey"] as? String)
+        let nonce = try PHP.run("sign-nonce", ["signSecretKey": vendor["signSecretKey"]!])
+        let fetched = try api.vendor("POST", "sites/\(team.id)/\(secretID)/get-envelope", team: team,
+                                     ["user": ["id": 12, "name": "Agent Ada"], "nonce": nonce["nonce"]!, "signedNonce": nonce["signedNonce"]!])
+        #expect(fetched.status == 200)
+        let opened = try PHP.run("open-envelope", [
+            "envelopeJSON": fetched.text, "vendorBoxSecretKey": vendor["boxSecretKey"]!, "envelopeSigningKey": signingKey,
+        ])
+        #expect(opened["ok"] as? Bool == true, "\(opened)")
+        #expect(opened["identifier"] as? String == renewedIdentifier)
+        #expect((opened["canonical"] as? String)?.contains(#""metaData":{"reference_id":"Ticket #4711 / Zoë"}"#) == true)
+        let body = try fetched.json()
+        #expect(body["siteUrl"] as? String == "https://customer.example/wp")
+        #expect(body["publicKey"] as? String == envelope["clientPublicKey"] as? String)
+        #expect(body["identifier"] as? String == envelope["identifier"] as? String)
+
+        // The agent arrives at the customer site, which checks the identifier.
+        let check: [String: Any] = ["timestamp": Int(Date().timeIntervalSince1970), "user_agent": "Mozilla/5.0", "user_ip": "", "site_url": "https://customer.example/wp"]
+        #expect(try api.client("POST", "sites/\(secretID)/verify-identifier", team: team, check).status == 204)
+
+        // A failed login is reported and read back from the logs.
+        let attempt: [String: Any] = [
+            "code": "login_failed", "detailed_reason": "Identifier mismatch", "client_site_url": "https://customer.example",
+            "attempted_at": ClientTime.now, "identifier_hash": Digest256.sha256Hex(renewedIdentifier), "client_ip": "198.51.100.7",
+            "client_user_agent": "Mozilla/5.0",
+        ]
+        let reported = try api.client("POST", "sites/\(secretID)/login-attempts", team: team, attempt)
+        let attemptID = try #require(try reported.json()["id"] as? String)
+        let readBack = try api.vendor("GET", "logs/login-attempts/\(team.id)/\(attemptID)", team: team)
+        #expect(try readBack.json()["detailed_reason"] as? String == "Identifier mismatch")
+        let logins = try #require(try JSONSerialization.jsonObject(with: Data(api.vendor("GET", "logs/logins/\(team.id)?data=1", team: team).body)) as? [[String: Any]])
+        let events = (logins.first?["data"] as? [[String: Any]])?.compactMap { $0["eventType"] as? String }
+        #expect(events == ["login", "envelope"])
+
+        // Brute force on the customer site: the team is paused, the vendor sees 423 until resumed.
+        #expect(try api.client("POST", "report-brute-force", team: team, check).status == 204)
+        #expect(try api.vendor("POST", "accounts/\(team.id)/sites/", team: team, ["searchKeys": [accessKey]]).status == 423)
+        #expect(try api.client("POST", "sites/\(secretID)/verify-identifier", team: team, check).status == 423)
+        #expect(try stack.cli(["team", "resume", String(team.id)]).status == 0)
+        #expect(try api.vendor("POST", "accounts/\(team.id)/sites/", team: team, ["searchKeys": [accessKey]]).status == 200)
+
+        // The customer revokes access: gone for the vendor too.
+        #expect(try api.client("DELETE", "sites/\(secretID)", team: team).json()["deleted"] as? Bool == true)
+        #expect(try api.vendor("POST", "accounts/\(team.id)/sites/", team: team, ["searchKeys": [accessKey]]).status == 204)
+    }
+}
+
+enum ClientTime {
+    /// `gmdate('c')`, as the client SDK sends `attempted_at`.
+    static var now: String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date()).replacingOccurrences(of: "Z", with: "+00:00")
+    }
+}

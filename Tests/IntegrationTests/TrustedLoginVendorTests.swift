@@ -1,0 +1,243 @@
+import Foundation
+import Support
+import TestSupport
+import Testing
+
+/// The Connector's endpoints through nginx.
+@Suite(.serialized) struct TrustedLoginVendorTests {
+    /// A stack, a team, a vendor site publishing the vendor's signing key, the team verified.
+    struct Fixture {
+        let stack: Stack
+        let team: TLTeam
+        let api: TrustedLoginAPI
+        let vendorKeys: [String: Any]
+        let site: CannedHTTPServer
+
+        var endpoint: String { "http://127.0.0.1:\(site.port)/wp-json/" }
+    }
+
+    func fixture(verified: Bool = true, environment: [String: String] = [:]) throws -> Fixture {
+        let stack = try Stack.startForTrustedLogin(environment: environment)
+        let team = try stack.createTeam()
+        let keys = try PHP.run("vendor-keys")
+        let site = try vendorSite(signatureKey: keys["signPublicKey"] as! String)
+        let fixture = Fixture(stack: stack, team: team, api: TrustedLoginAPI(http: stack.http), vendorKeys: keys, site: site)
+        if verified {
+            let response = try fixture.api.vendor("POST", "accounts/\(team.id)", team: team, ["api_endpoint": fixture.endpoint])
+            #expect(response.status == 200)
+        }
+        return fixture
+    }
+
+    @Test func verifyingTheTeamFetchesAndStoresTheSigningKey() throws {
+        let f = try fixture(verified: false)
+        defer { f.stack.stop() }
+        let response = try f.api.vendor("POST", "accounts/\(f.team.id)", team: f.team, ["api_endpoint": f.endpoint])
+        #expect(response.status == 200)
+        let body = try response.json()
+        #expect(body["id"] as? Int == Int(f.team.id))
+        #expect(body["name"] as? String == f.team.name)
+        #expect(body["status"] as? String == "active")
+        #expect(body["error"] == nil)
+        #expect(f.site.requestedPaths == ["/wp-json/trustedlogin/v1/signature_key"])
+        let stored = try f.stack.database { db in try String.fetchOne(db, sql: "SELECT signature_key FROM teams") }
+        #expect(stored == f.vendorKeys["signPublicKey"] as? String)
+        // Plain-permalink sites: the endpoint is concatenated, not URL-joined.
+        _ = try f.api.vendor("POST", "accounts/\(f.team.id)/", team: f.team, ["api_endpoint": "http://127.0.0.1:\(f.site.port)/?rest_route=/"])
+        #expect(f.site.requestedPaths.last == "/?rest_route=/trustedlogin/v1/signature_key")
+    }
+
+    @Test func verificationErrors() throws {
+        let f = try fixture(verified: false)
+        defer { f.stack.stop() }
+        let other = try f.stack.createTeam("Other")
+        // Wrong keys: 403, as the SaaS answers on this route.
+        for (bearer, token) in [("0000", f.team.token), (f.team.v1Bearer, "0000"), (other.v1Bearer, f.team.token)] {
+            let refused = try f.api.vendor("POST", "accounts/\(f.team.id)", team: f.team, ["api_endpoint": f.endpoint], bearer: bearer, token: token)
+            #expect(refused.status == 403)
+            #expect(try refused.json()["message"] as? String == "You can not access this team")
+        }
+        // Another team's id with valid keys: 404, existence never confirmed.
+        let stranger = try f.api.vendor("POST", "accounts/\(other.id)", team: f.team, ["api_endpoint": f.endpoint])
+        #expect(stranger.status == 404)
+        #expect(try stranger.json()["message"] as? String == "Team Not Found")
+        #expect(try f.api.vendor("POST", "accounts/999", team: f.team, ["api_endpoint": f.endpoint]).status == 404)
+        let missing = try f.api.vendor("POST", "accounts/\(f.team.id)", team: f.team, [String: Any]())
+        #expect(missing.status == 422)
+        #expect((try missing.json()["errors"] as? [String: [String]])?["api_endpoint"] == ["The api endpoint field is required."])
+        // The key cannot be had: 424, and the failure is logged.
+        f.site.set(.init(status: 501, body: ""))
+        let unavailable = try f.api.vendor("POST", "accounts/\(f.team.id)", team: f.team, ["api_endpoint": f.endpoint])
+        #expect(unavailable.status == 424)
+        #expect((try unavailable.json()["message"] as? String)?.contains("answered 501") == true)
+        #expect(try f.api.vendor("POST", "accounts/\(f.team.id)", team: f.team, ["api_endpoint": "http://127.0.0.1:1/wp-json/"]).status == 424)
+        #expect(try f.stack.database { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM team_events WHERE event = 'verification-failed'") } == 2)
+        // Not in good standing: 402 with the SaaS's body.
+        #expect(try f.stack.cli(["team", "deactivate", String(f.team.id)]).status == 0)
+        let inactive = try f.api.vendor("POST", "accounts/\(f.team.id)", team: f.team, ["api_endpoint": f.endpoint])
+        #expect(inactive.status == 402)
+        #expect(try inactive.json()["error"] as? String == "true")
+        #expect(try inactive.json()["message"] as? String == "You do not have a valid TrustedLogin subscription")
+    }
+
+    /// Without the development setting, a vendor endpoint on this machine is refused (SSRF guard).
+    @Test func privateAddressesAreRefusedInProduction() throws {
+        let stack = try Stack.start()
+        defer { stack.stop() }
+        let team = try stack.createTeam()
+        let site = try vendorSite(signatureKey: String(repeating: "ab", count: 32))
+        let api = TrustedLoginAPI(http: stack.http)
+        for endpoint in ["http://127.0.0.1:\(site.port)/wp-json/", "http://localhost:\(site.port)/", "http://169.254.169.254/latest/", "file:///etc/"] {
+            let refused = try api.vendor("POST", "accounts/\(team.id)", team: team, ["api_endpoint": endpoint])
+            #expect(refused.status == (endpoint.hasPrefix("file") ? 422 : 424), "\(endpoint)")
+        }
+        #expect(site.requestedPaths.isEmpty)
+    }
+
+    @Test func theV2BearerIsAcceptedAndChecked() throws {
+        let f = try fixture()
+        defer { f.stack.stop() }
+        let lookup = ["searchKeys": ["none"]]
+        #expect(try f.api.vendorV2("POST", "accounts/\(f.team.id)/sites/", team: f.team, lookup).status == 204)
+        #expect(try f.api.vendorV2("POST", "accounts/\(f.team.id)/sites/", team: f.team, lookup, key: "wrong").status == 401)
+        let stale = Int(Date().timeIntervalSince1970) - 600
+        #expect(try f.api.vendorV2("POST", "accounts/\(f.team.id)/sites/", team: f.team, lookup, timestamp: stale).status == 401)
+        let nonce = Hex.encode(SystemRandom().bytes(16))
+        #expect(try f.api.vendorV2("POST", "accounts/\(f.team.id)/sites/", team: f.team, lookup, nonce: nonce).status == 204)
+        #expect(try f.api.vendorV2("POST", "accounts/\(f.team.id)/sites/", team: f.team, lookup, nonce: nonce).status == 401)
+        // The HMAC covers the path: the same signature for another path is refused.
+        #expect(try f.api.vendorV2("POST", "accounts/\(f.team.id)", team: f.team, ["api_endpoint": f.endpoint]).status == 200)
+    }
+
+    @Test func lookupsListLiveGrantsOldestFirst() throws {
+        let f = try fixture()
+        defer { f.stack.stop() }
+        let key = Hex.encode(SystemRandom().bytes(32)), spare = Hex.encode(SystemRandom().bytes(32))
+        var secrets: [String] = []
+        for _ in 0..<3 {
+            let grant = TrustedLoginAPI.grant(team: f.team, accessKey: key)
+            secrets.append(grant["secretId"] as! String)
+            #expect(try f.api.client("POST", "sites", team: f.team, grant).status == 201)
+        }
+        let expiring = TrustedLoginAPI.grant(team: f.team, accessKey: spare, expiresAt: Int(Date().timeIntervalSince1970) + 60)
+        #expect(try f.api.client("POST", "sites", team: f.team, expiring).status == 201)
+        let found = try f.api.vendor("POST", "accounts/\(f.team.id)/sites/", team: f.team, ["searchKeys": [key, spare, "unknown"]])
+        #expect(found.status == 200)
+        let body = try #require(try found.json() as? [String: [String]])
+        #expect(body[key] == secrets)
+        #expect(body[spare] == [expiring["secretId"] as! String])
+        #expect(body["unknown"] == nil)
+        // Once expired, invisible.
+        #expect(try f.stack.http.request("POST", "/sandbox/clock/advance?seconds=61").status == 200)
+        let later = try f.api.vendor("POST", "accounts/\(f.team.id)/sites", team: f.team, ["searchKeys": [spare]])
+        #expect(later.status == 204)
+        #expect(later.body.isEmpty)
+        // Bad requests.
+        let missing = try f.api.vendor("POST", "accounts/\(f.team.id)/sites", team: f.team, [String: Any]())
+        #expect(missing.status == 400)
+        #expect(try missing.json()["message"] as? String == "Missing searchKeys parameter in body")
+        #expect(try missing.json()["error"] as? Bool == true)
+        let notArray = try f.api.vendor("POST", "accounts/\(f.team.id)/sites", team: f.team, ["searchKeys": key])
+        #expect(try notArray.json()["message"] as? String == "searchKeys parameter must be an array")
+        // Wrong keys, another team.
+        #expect(try f.api.vendor("POST", "accounts/\(f.team.id)/sites", team: f.team, ["searchKeys": [key]], bearer: "00").status == 401)
+        let other = try f.stack.createTeam("Other")
+        #expect(try f.api.vendor("POST", "accounts/\(other.id)/sites", team: f.team, ["searchKeys": [key]]).status == 404)
+        #expect(try f.api.vendor("POST", "accounts/\(other.id)/sites", team: other, ["searchKeys": [key]]).status == 204)
+    }
+
+    @Test func envelopeErrors() throws {
+        let f = try fixture()
+        defer { f.stack.stop() }
+        let grant = TrustedLoginAPI.grant(team: f.team, expiresAt: Int(Date().timeIntervalSince1970) + 60)
+        let secret = grant["secretId"] as! String
+        #expect(try f.api.client("POST", "sites", team: f.team, grant).status == 201)
+        func signed() throws -> [String: Any] {
+            let nonce = try PHP.run("sign-nonce", ["signSecretKey": f.vendorKeys["signSecretKey"]!])
+            return ["user": ["id": 7, "name": "Agent Smith"], "nonce": nonce["nonce"]!, "signedNonce": nonce["signedNonce"]!]
+        }
+        let path = "sites/\(f.team.id)/\(secret)/get-envelope"
+        #expect(try f.api.vendor("POST", path, team: f.team, try signed()).status == 200)
+        // Replay of a signed nonce.
+        let once = try signed()
+        #expect(try f.api.vendor("POST", path, team: f.team, once).status == 200)
+        let replay = try f.api.vendor("POST", path, team: f.team, once)
+        #expect(replay.status == 401)
+        #expect(try replay.json()["error"] as? Bool == true)
+        // A nonce signed by someone else.
+        let forger = try PHP.run("vendor-keys")
+        let forged = try PHP.run("sign-nonce", ["signSecretKey": forger["signSecretKey"]!])
+        let refused = try f.api.vendor("POST", path, team: f.team, ["user": ["id": 1, "name": "x"], "nonce": forged["nonce"]!, "signedNonce": forged["signedNonce"]!])
+        #expect(refused.status == 401)
+        #expect(try refused.json()["message"] as? String == "Invalid signature - identity of vendor not validate")
+        // Malformed body, unknown secret, another team, wrong keys.
+        #expect(try f.api.vendor("POST", path, team: f.team, ["nonce": "x"]).status == 422)
+        #expect(try f.api.vendor("POST", "sites/\(f.team.id)/\(String(repeating: "0", count: 32))/get-envelope", team: f.team, try signed()).status == 404)
+        let other = try f.stack.createTeam("Other")
+        #expect(try f.api.vendor("POST", "sites/\(other.id)/\(secret)/get-envelope", team: f.team, try signed()).status == 404)
+        #expect(try f.api.vendor("POST", "sites/\(other.id)/\(secret)/get-envelope", team: other, try signed()).status == 404)
+        #expect(try f.api.vendor("POST", path, team: f.team, try signed(), token: "00").status == 401)
+        // Paused: 423. Expired: 410.
+        _ = try f.api.client("POST", "report-brute-force", team: f.team, [String: Any]())
+        #expect(try f.api.vendor("POST", path, team: f.team, try signed()).status == 423)
+        _ = try f.stack.cli(["team", "resume", String(f.team.id)])
+        #expect(try f.stack.http.request("POST", "/sandbox/clock/advance?seconds=61").status == 200)
+        #expect(try f.api.vendor("POST", path, team: f.team, try signed()).status == 410)
+    }
+
+    /// A team that was never verified has no signing key and no endpoint to fetch one from: 424.
+    @Test func envelopeWithoutAVendorKeyIs424() throws {
+        let f = try fixture(verified: false)
+        defer { f.stack.stop() }
+        let grant = TrustedLoginAPI.grant(team: f.team)
+        #expect(try f.api.client("POST", "sites", team: f.team, grant).status == 201)
+        let nonce = try PHP.run("sign-nonce", ["signSecretKey": f.vendorKeys["signSecretKey"]!])
+        let response = try f.api.vendor("POST", "sites/\(f.team.id)/\(grant["secretId"]!)/get-envelope", team: f.team,
+                                        ["user": ["id": 1, "name": "a"], "nonce": nonce["nonce"]!, "signedNonce": nonce["signedNonce"]!])
+        #expect(response.status == 424)
+    }
+
+    /// The vendor reset its keys after verification: the envelope request fetches the new key once.
+    @Test func aRotatedVendorKeyIsFetchedAgain() throws {
+        let f = try fixture()
+        defer { f.stack.stop() }
+        let grant = TrustedLoginAPI.grant(team: f.team)
+        #expect(try f.api.client("POST", "sites", team: f.team, grant).status == 201)
+        let newKeys = try PHP.run("vendor-keys")
+        f.site.set(.init(body: #"{"signatureKey":"\#(newKeys["signPublicKey"]!)"}"#))
+        let nonce = try PHP.run("sign-nonce", ["signSecretKey": newKeys["signSecretKey"]!])
+        let response = try f.api.vendor("POST", "sites/\(f.team.id)/\(grant["secretId"]!)/get-envelope", team: f.team,
+                                        ["user": ["id": 1, "name": "a"], "nonce": nonce["nonce"]!, "signedNonce": nonce["signedNonce"]!])
+        #expect(response.status == 200)
+    }
+
+    @Test func theSigningPublicKeyIsPublishedUnderBothNames() throws {
+        let f = try fixture(verified: false)
+        defer { f.stack.stop() }
+        let a = try f.stack.http.request("GET", "/api/v1/envelope-signing-public-key")
+        let b = try f.stack.http.request("GET", "/api/v1/envelope-signing-pubkey/")
+        #expect(a.status == 200 && b.status == 200)
+        let key = try #require(try a.json()["publicKey"] as? String)
+        #expect(Hex.isLowercase(key, length: 64))
+        #expect(try b.json()["publicKey"] as? String == key)
+        // The same key after a restart (stored, sealed).
+        try f.stack.signalProgram(SIGTERM)
+        try f.stack.startProgram()
+        #expect(try f.stack.http.request("GET", "/api/v1/envelope-signing-public-key").json()["publicKey"] as? String == key)
+    }
+
+    @Test func signingCanBeTurnedOff() throws {
+        let f = try fixture(environment: ["VESTIBULE_TRUSTEDLOGIN_ENVELOPE_SIGNING": "false"])
+        defer { f.stack.stop() }
+        let off = try f.stack.http.request("GET", "/api/v1/envelope-signing-public-key")
+        #expect(off.status == 404)
+        #expect(try off.json()["error"] as? String == "Envelope signing disabled.")
+        let grant = TrustedLoginAPI.grant(team: f.team)
+        #expect(try f.api.client("POST", "sites", team: f.team, grant).status == 201)
+        let nonce = try PHP.run("sign-nonce", ["signSecretKey": f.vendorKeys["signSecretKey"]!])
+        let envelope = try f.api.vendor("POST", "sites/\(f.team.id)/\(grant["secretId"]!)/get-envelope", team: f.team,
+                                        ["user": ["id": 1, "name": "a"], "nonce": nonce["nonce"]!, "signedNonce": nonce["signedNonce"]!])
+        #expect(envelope.status == 200)
+        #expect(try envelope.json()["signature"] == nil)
+    }
+}
