@@ -114,14 +114,7 @@ public struct TrezorLoginService: Sendable {
     }
 
     /// SLIP-0013's recommended visual challenge: `YYYY-MM-DD HH:MM:SS` (UTC).
-    static func visual(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) "
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
-    }
+    static func visual(_ date: Date) -> String { UTCDate.dateTime(date) }
 
     public struct Outcome: Sendable {
         public let session: IssuedSession

@@ -176,12 +176,5 @@ enum ClientDate {
     }
 
     /// `2026-05-12T10:00:00+00:00`.
-    static func format(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))+00:00"
-    }
+    static func format(_ date: Date) -> String { UTCDate.iso8601(date) }
 }
