@@ -42,15 +42,20 @@ final class ListeningSocket: Sendable {
 
     let fd: Int32
     private let ownedPath: String?
+    /// The socket file this process made (device, inode): at exit it removes that file only, not
+    /// one a newer instance has made at the same path meanwhile.
+    private let ownedFile: (device: UInt, inode: UInt)?
 
     init(_ address: ListenAddress, backlog: Int32 = 1024) throws {
         switch address {
         case .inheritedStandardInput:
             fd = 0
             ownedPath = nil
+            ownedFile = nil
         case .unixSocket(let path, let mode):
             fd = try Self.bindUnixSocket(path: path, mode: mode, backlog: backlog)
             ownedPath = path
+            ownedFile = Self.identity(of: path)
         }
         let flags = fcntl(fd, F_GETFL)
         _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK)
@@ -59,12 +64,19 @@ final class ListeningSocket: Sendable {
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    /// Closes the socket; removes the socket file if this process made it.
+    /// Closes the socket; removes the socket file if this process made it and it is still there.
     func close() {
-        if let ownedPath {
-            _ = Glibc.close(fd)
+        guard let ownedPath else { return }
+        _ = Glibc.close(fd)
+        if let ownedFile, let current = Self.identity(of: ownedPath), current == ownedFile {
             _ = unlink(ownedPath)
         }
+    }
+
+    private static func identity(of path: String) -> (device: UInt, inode: UInt)? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return (UInt(info.st_dev), UInt(info.st_ino))
     }
 
     private static func bindUnixSocket(path: String, mode: UInt32, backlog: Int32) throws -> Int32 {
@@ -99,14 +111,30 @@ final class ListeningSocket: Sendable {
         return fd
     }
 
-    /// A socket file left behind by a crashed run is removed; anything else at the path is an error.
+    /// A socket file left behind by a crashed run is removed; one that another process still
+    /// listens on, or anything that is not a socket, is an error.
     private static func removeStaleSocket(at path: String) throws {
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
         guard (info.st_mode & S_IFMT) == S_IFSOCK else {
             throw SocketError(operation: "refusing to replace a non-socket file at", path: path, code: EEXIST)
         }
+        guard !isListening(path) else {
+            throw SocketError(operation: "another process is listening at", path: path, code: EADDRINUSE)
+        }
         _ = unlink(path)
+    }
+
+    private static func isListening(_ path: String) -> Bool {
+        let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard probe >= 0 else { return false }
+        defer { _ = Glibc.close(probe) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: path.utf8.prefix(raw.count - 1)) }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(probe, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
+        }
     }
 }
 
@@ -127,21 +155,17 @@ final class Acceptor: Sendable {
             // Linux does not carry O_NONBLOCK or the timeout over to the accepted socket.
             let connection = accept(listener.fd, nil, nil)
             if connection >= 0 {
-                if stopping.load(ordering: .acquiring) {
-                    // Accepted in the instant of stopping: leave it to the next start.
-                    _ = Glibc.close(connection)
-                    return nil
-                }
+                // Accepted, even in the instant of stopping: it is served, the drain waits for it.
                 _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
                 return connection
             }
             switch errno {
             case EAGAIN, EINTR, ECONNABORTED, EPROTO: continue
-            case EMFILE, ENFILE, ENOBUFS, ENOMEM:
-                // Out of descriptors: back off briefly instead of spinning.
+            case EBADF, ENOTSOCK, EINVAL: return nil  // the listening socket itself is gone
+            default:
+                // Out of descriptors, or a network error passed on by accept: back off, retry.
                 usleep(10_000)
                 continue
-            default: return nil
             }
         }
         return nil

@@ -41,7 +41,12 @@ public enum IPAddress: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .v4(let value): return "\(value >> 24).\((value >> 16) & 0xFF).\((value >> 8) & 0xFF).\(value & 0xFF)"
-        case .v6(let bytes): return bytes.map { String($0, radix: 16) }.joined(separator: ":")
+        case .v6(let bytes):
+            var address = in6_addr()
+            withUnsafeMutableBytes(of: &address) { $0.copyBytes(from: bytes) }
+            var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            inet_ntop(AF_INET6, &address, &text, socklen_t(text.count))
+            return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
     }
 

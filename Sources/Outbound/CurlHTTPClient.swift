@@ -101,6 +101,10 @@ public struct CurlHTTPClient: HTTPFetching {
         vestibule_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
         vestibule_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
         vestibule_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        // Never through a proxy from the environment (http_proxy...): the address check would see
+        // the proxy, not the target.
+        vestibule_curl_setopt_string(handle, CURLOPT_PROXY, "")
+        vestibule_curl_setopt_string(handle, CURLOPT_NOPROXY, "*")
         vestibule_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, milliseconds)
         vestibule_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds)
         vestibule_curl_setopt_long(handle, CURLOPT_MAXFILESIZE, request.maxResponseBytes)

@@ -101,7 +101,8 @@ public enum Migrations {
         try db.create(table: "grants") { t in
             t.autoIncrementedPrimaryKey("id")
             t.column("team_id", .integer).notNull().references("teams", onDelete: .cascade)
-            t.column("secret_id", .text).notNull().unique()
+            // Chosen by the client: unique within a team, so one team learns nothing of another's.
+            t.column("secret_id", .text).notNull()
             t.column("access_key", .text).notNull()
             t.column("identifier", .text).notNull()
             t.column("site_url", .text).notNull()
@@ -116,6 +117,7 @@ public enum Migrations {
             t.column("created_at", .double).notNull()
             t.column("updated_at", .double).notNull()
         }
+        try db.create(index: "grants_by_secret", on: "grants", columns: ["team_id", "secret_id"], unique: true)
         try db.create(index: "grants_by_access_key", on: "grants", columns: ["team_id", "access_key"])
         try db.create(index: "grants_by_expiry", on: "grants", columns: ["expires_at"])
         try db.create(table: "support_logins") { t in
@@ -147,7 +149,7 @@ public enum Migrations {
             t.column("received_at", .double).notNull()
         }
         try db.create(index: "login_attempts_by_team", on: "login_attempts", columns: ["team_id", "received_at"])
-        try db.create(index: "login_attempts_by_secret", on: "login_attempts", columns: ["secret_id", "received_at"])
+        try db.create(index: "login_attempts_by_secret", on: "login_attempts", columns: ["team_id", "secret_id", "received_at"])
         try db.create(table: "team_events") { t in
             t.autoIncrementedPrimaryKey("id")
             t.column("team_id", .integer).notNull().references("teams", onDelete: .cascade)

@@ -53,8 +53,10 @@ public struct TrustedLoginStore: Sendable {
 
     // MARK: Grants
 
-    public func grant(_ db: Database, secretID: String) throws -> Grant? {
-        try Grant.fetchOne(db.cachedStatement(sql: "SELECT * FROM grants WHERE secret_id = ?"), arguments: [secretID])
+    /// The team's grant for `secretID`; other teams' grants are never seen.
+    public func grant(_ db: Database, teamID: Int64, secretID: String) throws -> Grant? {
+        try Grant.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM grants WHERE team_id = ? AND secret_id = ?"), arguments: [teamID, secretID])
     }
 
     public func save(_ db: Database, _ grant: Grant) throws -> Grant {
@@ -123,14 +125,15 @@ public struct TrustedLoginStore: Sendable {
         try LoginAttempt.filter(Column("id") == id && Column("team_id") == teamID).fetchOne(db)
     }
 
-    /// How many attempts were reported since `since`, for one secret or one team.
-    public func recentAttempts(_ db: Database, secretID: String? = nil, teamID: Int64? = nil, since: Date) throws -> (count: Int, oldest: Date?) {
-        let (column, value): (String, any DatabaseValueConvertible) =
-            secretID.map { ("secret_id", $0) } ?? ("team_id", teamID ?? 0)
+    /// How many attempts a team reported since `since`, for one of its secrets or in all.
+    public func recentAttempts(_ db: Database, teamID: Int64, secretID: String? = nil, since: Date) throws -> (count: Int, oldest: Date?) {
         let row = try Row.fetchOne(
             db,
-            sql: "SELECT count(*) AS n, min(received_at) AS oldest FROM login_attempts WHERE \(column) = ? AND received_at > ?",
-            arguments: [value, since.timeIntervalSince1970])
+            sql: """
+                SELECT count(*) AS n, min(received_at) AS oldest FROM login_attempts
+                WHERE team_id = ? AND (? IS NULL OR secret_id = ?) AND received_at > ?
+                """,
+            arguments: [teamID, secretID, secretID, since.timeIntervalSince1970])
         let oldest: Double? = row?["oldest"]
         return (row?["n"] ?? 0, oldest.map(Date.init(timeIntervalSince1970:)))
     }
@@ -143,16 +146,24 @@ public struct TrustedLoginStore: Sendable {
         return db.changesCount == 1
     }
 
-    /// Deletes log records and nonces older than `before`.
+    /// Deletes log records older than `before`.
     @discardableResult
     public func purgeLogs(_ db: Database, before: Date) throws -> Int {
         var removed = 0
-        for (table, column) in [("support_logins", "occurred_at"), ("login_attempts", "received_at"),
-                                ("team_events", "occurred_at"), ("vendor_nonces", "seen_at")] {
+        for (table, column) in [("support_logins", "occurred_at"), ("login_attempts", "received_at"), ("team_events", "occurred_at")] {
             try db.execute(sql: "DELETE FROM \(table) WHERE \(column) < ?", arguments: [before.timeIntervalSince1970])
             removed += db.changesCount
         }
         return removed
+    }
+
+    /// Deletes v2 request nonces seen before `before`: once their timestamp window has passed, the
+    /// timestamp check refuses a replay anyway. Envelope nonces carry no time and are kept.
+    @discardableResult
+    public func purgeRequestNonces(_ db: Database, before: Date) throws -> Int {
+        try db.execute(
+            sql: "DELETE FROM vendor_nonces WHERE nonce LIKE 'v2:%' AND seen_at < ?", arguments: [before.timeIntervalSince1970])
+        return db.changesCount
     }
 
     // MARK: Signing keys

@@ -103,6 +103,9 @@ private struct JSONParser {
     mutating func object(depth: Int) throws(JSONParseError) -> JSONValue {
         position += 1
         var members: [(key: String, value: JSONValue)] = []
+        // Where each key stands, so a repeated key is found in constant time (a linear search per
+        // key made a body of many keys quadratic: seconds of CPU for a megabyte).
+        var positions: [String: Int] = [:]
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
@@ -117,9 +120,10 @@ private struct JSONParser {
             position += 1
             skipWhitespace()
             let member = try value(depth: depth + 1)
-            if let existing = members.firstIndex(where: { $0.key == key }) {
+            if let existing = positions[key] {
                 members[existing].value = member
             } else {
+                positions[key] = members.count
                 members.append((key, member))
             }
             skipWhitespace()

@@ -20,6 +20,27 @@ import VestibuleApp
         #expect(FileManager.default.fileExists(atPath: stack.socketPath))
     }
 
+    /// A second instance on the same socket path refuses to start (and does not take the socket
+    /// from the first); the first removes its socket file when it stops, and only its own.
+    @Test func aLiveSocketIsNotTakenOver() throws {
+        let stack = try Stack.start()
+        defer { stack.stop() }
+        let second = Process()
+        second.executableURL = URL(fileURLWithPath: Stack.binary)
+        second.arguments = ["serve"]
+        second.environment = stack.programEnvironment
+        let output = Pipe()
+        second.standardError = output
+        second.standardOutput = output
+        try second.run()
+        second.waitUntilExit()
+        #expect(second.terminationStatus != 0)
+        #expect(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("another process is listening"))
+        #expect(try stack.http.request("GET", "/api/status").status == 200)
+        #expect(try stack.signalProgram(SIGTERM) == 0)
+        #expect(!FileManager.default.fileExists(atPath: stack.socketPath))
+    }
+
     /// nginx/vestibule-tls.conf with a self-signed certificate: https works, HSTS is sent, the
     /// session cookie is Secure with the __Host- prefix, and plain http redirects.
     @Test func tlsExampleServesHTTPSWithHSTSAndSecureCookies() throws {

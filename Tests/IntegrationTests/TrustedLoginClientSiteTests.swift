@@ -98,20 +98,23 @@ import Testing
         #expect(try api.client("DELETE", "sites/\(secret)/", team: team).json()["deleted"] as? Bool == false)
     }
 
-    @Test func anotherTeamCannotTakeOverASecretId() throws {
+    /// Secret ids are per team: another team sending the same one makes its own grant, touches
+    /// nothing of the first, and learns nothing about it.
+    @Test func anotherTeamCannotTouchOrDetectAGrant() throws {
         let stack = try Stack.startForTrustedLogin()
         defer { stack.stop() }
         let team = try stack.createTeam(), other = try stack.createTeam("Other")
         let api = TrustedLoginAPI(http: stack.http)
         let grant = TrustedLoginAPI.grant(team: team)
         #expect(try api.client("POST", "sites", team: team, grant).status == 201)
-        var stolen = grant
-        stolen["publicKey"] = other.publicKey
-        let refused = try api.client("POST", "sites", team: other, stolen)
-        #expect(refused.status == 422)
-        #expect((try refused.json()["errors"] as? [String: [String]])?["secretId"] == ["The secret id has already been taken."])
-        let owner = try stack.database { db in try Int64.fetchOne(db, sql: "SELECT team_id FROM grants") }
-        #expect(owner == team.id)
+        var same = grant
+        same["publicKey"] = other.publicKey
+        same["identifier"] = "other-teams-identifier"
+        #expect(try api.client("POST", "sites", team: other, same).status == 201)
+        let identifiers = try stack.database { db in
+            try String.fetchAll(db, sql: "SELECT identifier FROM grants ORDER BY team_id")
+        }
+        #expect(identifiers == [grant["identifier"] as! String, "other-teams-identifier"])
     }
 
     @Test func verifyIdentifierChecksTheGrantAndRecordsTheLogin() throws {
@@ -170,7 +173,8 @@ import Testing
 
         for (field, value, message) in [
             ("code", "bad_code", "The selected code is invalid."),
-            ("identifier_hash", "abc", "The identifier hash field format is invalid."),
+            ("identifier_hash", "abc", "The identifier hash field must be 64 characters."),
+            ("identifier_hash", String(repeating: "z", count: 64), "The identifier hash field format is invalid."),
             ("client_site_url", "not a url", "The client site url field must be a valid URL."),
             ("client_ip", "999.1.1.1", "The client ip field must be a valid IP address."),
             ("attempted_at", "not a date", "The attempted at field must be a valid date."),
@@ -192,6 +196,20 @@ import Testing
         // Another secret of the team is not limited by this one.
         #expect(try api.client("POST", "sites/\(Hex.encode(SystemRandom().bytes(16)))/login-attempts", team: team, attempt).status == 201)
         #expect(try stack.database { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM login_attempts") } == 4)
+    }
+
+    /// The per-secret limit counts one team's reports: another team's, on the same secret id, do
+    /// not use it up (nor reveal activity there).
+    @Test func rateLimitsAreCountedPerTeam() throws {
+        let stack = try Stack.startForTrustedLogin(environment: ["VESTIBULE_TRUSTEDLOGIN_LOGIN_ATTEMPTS_PER_SECRET": "2"])
+        defer { stack.stop() }
+        let team = try stack.createTeam(), other = try stack.createTeam("Other")
+        let api = TrustedLoginAPI(http: stack.http)
+        let secret = Hex.encode(SystemRandom().bytes(16))
+        let attempt: [String: Any] = ["code": "login_failed", "client_site_url": "https://customer.example", "attempted_at": "2026-05-12T10:00:00Z"]
+        for _ in 0..<2 { #expect(try api.client("POST", "sites/\(secret)/login-attempts", team: other, attempt).status == 201) }
+        #expect(try api.client("POST", "sites/\(secret)/login-attempts", team: other, attempt).status == 429)
+        #expect(try api.client("POST", "sites/\(secret)/login-attempts", team: team, attempt).status == 201)
     }
 
     @Test func teamRateLimitAppliesAcrossSecrets() throws {

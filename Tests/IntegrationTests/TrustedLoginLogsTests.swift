@@ -42,9 +42,15 @@ import Testing
         // Wrong key: 401. Another team's log with one's own key: 404.
         #expect(try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)?api_key=wrong").status == 401)
         #expect(try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)").status == 401)
+        // Without credentials, a large body is not even parsed: 401 straight away.
+        let junk = Array(("{" + (0..<20000).map { "\"k\($0)\":1" }.joined(separator: ",") + "}").utf8)
+        #expect(try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)", headers: ["Content-Type": "application/json"], body: junk).status == 401)
         #expect(try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)?api_key=\(other.privateKey)").status == 404)
-        // The query string with the key never reaches the log.
+        // The query string with the key reaches neither the program's log nor nginx's.
         #expect(!stack.programLog.contains(team.privateKey))
+        let accessLog = try String(contentsOfFile: stack.directory + "/nginx/access.log", encoding: .utf8)
+        #expect(accessLog.contains("GET /api/v1/logs/logins/\(team.id) HTTP/1.1"))
+        #expect(!accessLog.contains(team.privateKey))
     }
 
     @Test func loginAttemptsArePagedNewestFirstAndReadOneByOne() throws {
@@ -74,6 +80,11 @@ import Testing
         #expect((body["links"] as? [String: Any])?["next"] as? String != nil)
         let last = try stack.http.request("GET", "/api/v1/logs/login-attempts/\(team.id)?api_key=\(team.privateKey)&per_page=2&page=3").json()
         #expect((last["data"] as? [[String: Any]])?.map { $0["id"] as? String } == [ids[0]])
+        // A page far past the end is empty, not a crash (it once overflowed and aborted the process).
+        let far = try stack.http.request("GET", "/api/v1/logs/login-attempts/\(team.id)?api_key=\(team.privateKey)&page=9223372036854775807")
+        #expect(far.status == 200)
+        #expect((try far.json()["data"] as? [Any])?.isEmpty == true)
+        #expect(try stack.http.request("GET", "/api/status").status == 200)
         // per_page is clamped to [1, 200].
         let clamped = try stack.http.request("GET", "/api/v1/logs/login-attempts/\(team.id)?api_key=\(team.privateKey)&per_page=500").json()
         #expect((clamped["meta"] as? [String: Any])?["per_page"] as? Int == 200)

@@ -62,16 +62,27 @@ import Testing
         #expect(stranger.status == 404)
         #expect(try stranger.json()["message"] as? String == "Team Not Found")
         #expect(try f.api.vendor("POST", "accounts/999", team: f.team, ["api_endpoint": f.endpoint]).status == 404)
-        let missing = try f.api.vendor("POST", "accounts/\(f.team.id)", team: f.team, [String: Any]())
+        // No api_endpoint: 422 for Connector 2.x (X-TL-Auth-Version: 2), as the spec says; 400 with
+        // the same message for v1 callers, because Connector 1.x dies on a 422 here.
+        let missing = try f.api.vendorV2("POST", "accounts/\(f.team.id)", team: f.team, [String: Any]())
         #expect(missing.status == 422)
         #expect((try missing.json()["errors"] as? [String: [String]])?["api_endpoint"] == ["The api endpoint field is required."])
-        // The key cannot be had: 424, and the failure is logged.
+        let missingV1 = try f.api.vendor("POST", "accounts/\(f.team.id)", team: f.team, [String: Any]())
+        #expect(missingV1.status == 400)
+        #expect(try missingV1.json()["error"] as? Bool == true)
+        #expect(try missingV1.json()["message"] as? String == "The api endpoint field is required.")
+        // The key cannot be had: 424 (v2) or 400 (v1), and the failure is logged.
         f.site.set(.init(status: 501, body: ""))
-        let unavailable = try f.api.vendor("POST", "accounts/\(f.team.id)", team: f.team, ["api_endpoint": f.endpoint])
+        let unavailable = try f.api.vendorV2("POST", "accounts/\(f.team.id)", team: f.team, ["api_endpoint": f.endpoint])
         #expect(unavailable.status == 424)
         #expect((try unavailable.json()["message"] as? String)?.contains("answered 501") == true)
-        #expect(try f.api.vendor("POST", "accounts/\(f.team.id)", team: f.team, ["api_endpoint": "http://127.0.0.1:1/wp-json/"]).status == 424)
-        #expect(try f.stack.database { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM team_events WHERE event = 'verification-failed'") } == 2)
+        #expect(try f.api.vendor("POST", "accounts/\(f.team.id)", team: f.team, ["api_endpoint": f.endpoint]).status == 400)
+        let unreachable = try f.api.vendorV2("POST", "accounts/\(f.team.id)", team: f.team, ["api_endpoint": "http://localhost:1/wp-json/"])
+        #expect(unreachable.status == 424)
+        // The reason is a category: nothing about how names resolve on the server.
+        let reason = try unreachable.json()["message"] as? String ?? ""
+        #expect(reason.contains("the connection failed") && !reason.contains("127.0.0.1") && !reason.contains("::1"))
+        #expect(try f.stack.database { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM team_events WHERE event = 'verification-failed'") } == 3)
         // Not in good standing: 402 with the SaaS's body.
         #expect(try f.stack.cli(["team", "deactivate", String(f.team.id)]).status == 0)
         let inactive = try f.api.vendor("POST", "accounts/\(f.team.id)", team: f.team, ["api_endpoint": f.endpoint])
@@ -88,10 +99,21 @@ import Testing
         let site = try vendorSite(signatureKey: String(repeating: "ab", count: 32))
         let api = TrustedLoginAPI(http: stack.http)
         for endpoint in ["http://127.0.0.1:\(site.port)/wp-json/", "http://localhost:\(site.port)/", "http://169.254.169.254/latest/", "file:///etc/"] {
-            let refused = try api.vendor("POST", "accounts/\(team.id)", team: team, ["api_endpoint": endpoint])
+            let refused = try api.vendorV2("POST", "accounts/\(team.id)", team: team, ["api_endpoint": endpoint])
             #expect(refused.status == (endpoint.hasPrefix("file") ? 422 : 424), "\(endpoint)")
+            if !endpoint.hasPrefix("file") {
+                #expect((try refused.json()["message"] as? String)?.contains("its address is not a public one") == true, "\(endpoint)")
+            }
         }
         #expect(site.requestedPaths.isEmpty)
+    }
+
+    /// A proxy in the environment is not used: the address check must see the real target.
+    @Test func proxiesFromTheEnvironmentAreIgnored() throws {
+        let f = try fixture(verified: false, environment: ["http_proxy": "http://127.0.0.1:1", "HTTPS_PROXY": "http://127.0.0.1:1", "ALL_PROXY": "http://127.0.0.1:1"])
+        defer { f.stack.stop() }
+        #expect(try f.api.vendor("POST", "accounts/\(f.team.id)", team: f.team, ["api_endpoint": f.endpoint]).status == 200)
+        #expect(f.site.requestedPaths == ["/wp-json/trustedlogin/v1/signature_key"])
     }
 
     @Test func theV2BearerIsAcceptedAndChecked() throws {

@@ -112,3 +112,25 @@ import Testing
         #expect("89ab".contains(Array(uuid)[19]))
     }
 }
+
+@Suite struct NoncePurgeTests {
+    /// v2 request nonces go once their time window is long past; envelope nonces (no time) stay.
+    @Test func onlyOldRequestNoncesArePurged() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let database = try AppDatabase(path: directory.path + "/v.sqlite")
+        try database.migrate()
+        let store = TrustedLoginStore()
+        let now = Date()
+        let remaining = try database.write { db -> [String] in
+            try db.execute(sql: "INSERT INTO teams (name, public_key, bearer_lookup, token_lookup, api_key_lookup, private_key_sealed, created_at) VALUES ('t', 'p', 'b', 't', 'a', x'00', 0)")
+            #expect(try store.useNonce(db, teamID: 1, nonce: "v2:old", at: now.addingTimeInterval(-7200)))
+            #expect(try store.useNonce(db, teamID: 1, nonce: "v2:new", at: now))
+            #expect(try store.useNonce(db, teamID: 1, nonce: "envelope:old", at: now.addingTimeInterval(-7200)))
+            #expect(try !store.useNonce(db, teamID: 1, nonce: "v2:new", at: now))
+            #expect(try store.purgeRequestNonces(db, before: now.addingTimeInterval(-3600)) == 1)
+            return try String.fetchAll(db, sql: "SELECT nonce FROM vendor_nonces ORDER BY nonce")
+        }
+        #expect(remaining == ["envelope:old", "v2:new"])
+    }
+}

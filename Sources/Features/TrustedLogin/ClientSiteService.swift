@@ -46,10 +46,7 @@ struct ClientSiteService: Sendable {
             expiresAt: expiresAt, version: version, at: now)
         try database.write { db in
             var saved = grant
-            if let existing = try store.grant(db, secretID: grant.secretID) {
-                guard existing.teamID == team.id else {
-                    throw HTTPError.validation([("secretId", ["The secret id has already been taken."])])
-                }
+            if let existing = try store.grant(db, teamID: team.id!, secretID: grant.secretID) {
                 saved.id = existing.id
                 saved.createdAt = existing.createdAt
             }
@@ -62,7 +59,7 @@ struct ClientSiteService: Sendable {
     /// `expiresAt`: a Unix time, or `false` for no expiry.
     private func expiry(_ fields: inout BodyFields) -> Date? {
         guard let value = fields.value("expiresAt"), !value.isNull, value != .bool(false) else { return nil }
-        guard let seconds = fields.integer("expiresAt"), seconds > 0 else {
+        guard let seconds = value.integer ?? value.string.flatMap({ Int64($0) }), seconds > 0 else {
             fields.fail("expiresAt", "The expires at field must be a Unix time or false.")
             return nil
         }
@@ -98,7 +95,7 @@ struct ClientSiteService: Sendable {
     /// retry five times; it gets `deleted: false` instead, and learns nothing about other teams.
     func revoke(team: Team, secretID: String) throws -> Response {
         let deleted = try database.write { db -> Bool in
-            guard let grant = try store.grant(db, secretID: secretID), grant.teamID == team.id else { return false }
+            guard let grant = try store.grant(db, teamID: team.id!, secretID: secretID) else { return false }
             return try store.deleteGrant(db, id: grant.id!)
         }
         if deleted { return Self.json(.object([("deleted", .bool(true))])) }
@@ -130,8 +127,7 @@ struct ClientSiteService: Sendable {
     /// The team's grant for `secretID`: 404 when unknown or another team's, 423 while the team is
     /// paused, 410 once expired.
     func liveGrant(team: Team, secretID: String) throws -> Grant {
-        guard !secretID.isEmpty, let grant = try database.read({ db in try store.grant(db, secretID: secretID) }),
-            grant.teamID == team.id
+        guard !secretID.isEmpty, let grant = try database.read({ db in try store.grant(db, teamID: team.id!, secretID: secretID) })
         else { throw HTTPError.notFound("Site not found.") }
         if team.status == .paused { throw Self.paused }
         guard grant.isLive(at: clock.now()) else { throw HTTPError(.gone, "This support access has expired.") }
@@ -172,7 +168,7 @@ struct ClientSiteService: Sendable {
         let code = fields.string("code", max: 64)
         if let code, !Self.codes.contains(code) { fields.fail("code", rule: .selection) }
         let reason = fields.string("detailed_reason", required: false, max: 4096, allowEmpty: true) ?? ""
-        let identifierHash = fields.string("identifier_hash", required: false, format: FieldFormat.hex(64))
+        let identifierHash = identifierHashField(&fields)
         let siteURL = fields.string("client_site_url", max: 2048, format: FieldFormat.isURL, formatRule: .url)
         let userAgent = fields.string("client_user_agent", required: false, max: 512, allowEmpty: true)
         let clientIP = fields.string("client_ip", required: false, format: FieldFormat.isIP, formatRule: .ip)
@@ -195,6 +191,20 @@ struct ClientSiteService: Sendable {
         return Self.json(.object([("id", .string(attempt.id))]), status: .created)
     }
 
+    /// `identifier_hash`: 64 hexadecimal characters (Laravel: `size:64` and a regex, each its message).
+    private func identifierHashField(_ fields: inout BodyFields) -> String? {
+        guard let text = fields.string("identifier_hash", required: false) else { return nil }
+        guard text.unicodeScalars.count == 64 else {
+            fields.fail("identifier_hash", rule: .size(64))
+            return nil
+        }
+        guard FieldFormat.hex(64)(text) else {
+            fields.fail("identifier_hash", rule: .format)
+            return nil
+        }
+        return text
+    }
+
     /// `attempted_at`: a date, at most an hour ahead of our clock.
     private func attemptTime(_ fields: inout BodyFields) -> Date? {
         guard let text = fields.string("attempted_at", max: 64) else { return nil }
@@ -213,7 +223,7 @@ struct ClientSiteService: Sendable {
     private func rateLimited(_ db: Database, team: Team, secretID: String, now: Date) throws -> Int? {
         let since = now - settings.loginAttemptsWindow
         for (limit, recent) in [
-            (settings.loginAttemptsPerSecret, try store.recentAttempts(db, secretID: secretID, since: since)),
+            (settings.loginAttemptsPerSecret, try store.recentAttempts(db, teamID: team.id!, secretID: secretID, since: since)),
             (settings.loginAttemptsPerTeam, try store.recentAttempts(db, teamID: team.id!, since: since)),
         ] where recent.count >= limit {
             let oldest = recent.oldest ?? now

@@ -74,9 +74,10 @@ struct Credentials: Sendable {
         }) ?? false
     }
 
-    /// A log reader: the private key as `api_key` (query or body) or `X-TL-Api-Key`, or the vendor headers.
-    func logReader(_ request: Request, body: JSONValue?) throws(HTTPError) -> Team {
-        let key = request.header(Self.apiKey) ?? request.query["api_key"] ?? body?["api_key"]?.string
+    /// A log reader: the private key as `X-TL-Api-Key`, `api_key` in the query or the body, or the
+    /// vendor headers. The body is parsed only when nothing else carries a credential.
+    func logReader(_ request: Request) throws(HTTPError) -> Team {
+        let key = request.header(Self.apiKey) ?? request.query["api_key"] ?? bodyKey(request)
         if let key, !key.isEmpty {
             guard let team = try? teams.database.read({ db in try store.team(db, where: .apiKey, is: TeamKeys.lookup(key)) }),
                 ConstantTime.equals(team.apiKeyLookup, TeamKeys.lookup(key))
@@ -84,5 +85,10 @@ struct Credentials: Sendable {
             return team
         }
         return try vendor(request)
+    }
+
+    private func bodyKey(_ request: Request) -> String? {
+        guard request.header(Self.token) == nil, !request.body.isEmpty, request.body.count <= 4096 else { return nil }
+        return (try? JSONValue.parse(request.body))?["api_key"]?.string
     }
 }

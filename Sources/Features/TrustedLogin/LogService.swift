@@ -94,7 +94,8 @@ struct LogService: Sendable {
     /// keys, and `links` and `meta` as a resource collection has them: Connector 2.x reads `meta`).
     func attempts(_ team: Team, path: String, query: FormFields) throws -> Response {
         let perPage = min(200, max(1, Int(query["per_page"] ?? "") ?? 50))
-        let page = max(1, Int(query["page"] ?? "") ?? 1)
+        // Bounded so that (page - 1) * perPage cannot overflow: past the last page is just empty.
+        let page = min(1_000_000, max(1, Int(query["page"] ?? "") ?? 1))
         let (total, rows) = try database.read { db in
             (try store.loginAttemptCount(db, teamID: team.id!),
              try store.loginAttempts(db, teamID: team.id!, limit: perPage, offset: (page - 1) * perPage))

@@ -21,7 +21,8 @@ struct SignatureKeyFetcher: Sendable {
                 OutboundRequest(
                     url: url, headers: [("Accept", "application/json")], timeout: .seconds(3), maxResponseBytes: 16 * 1024))
         } catch {
-            throw Self.failure("\(url) could not be fetched: \(error)")
+            // Which category, not curl's words: they would tell callers how names resolve here.
+            throw Self.failure("\(url) could not be fetched: \(Self.reason(error))")
         }
         guard response.status == 200 else {
             throw Self.failure("\(url) answered \(response.status)")
@@ -32,6 +33,16 @@ struct SignatureKeyFetcher: Sendable {
             throw Self.failure("\(url) did not answer {\"signatureKey\": \"<64 hex>\"}")
         }
         return key.lowercased()
+    }
+
+    static func reason(_ error: OutboundError) -> String {
+        switch error {
+        case .invalidURL: return "not an http or https URL"
+        case .forbiddenAddress: return "its address is not a public one"
+        case .timedOut: return "no answer within 3 seconds"
+        case .tooLarge: return "the answer is larger than 16 KiB"
+        case .failed: return "the connection failed"
+        }
     }
 
     static func failure(_ reason: String) -> HTTPError {

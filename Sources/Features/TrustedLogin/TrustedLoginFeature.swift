@@ -104,8 +104,7 @@ public struct TrustedLoginFeature: Feature {
 
     /// A log reader whose team is the one in the path.
     private func logReader(_ context: RequestContext) throws -> Team {
-        let body = context.request.body.isEmpty ? nil : try? JSONValue.parse(context.request.body)
-        let team = try credentials.logReader(context.request, body: body)
+        let team = try credentials.logReader(context.request)
         try LogService.requireOwnTeam(team, try context.parameter("teamId"))
         return team
     }

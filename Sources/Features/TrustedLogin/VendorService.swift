@@ -27,7 +27,24 @@ struct VendorService: Sendable {
 
     /// Verifies the team: fetches the vendor's signing key from its site and stores it with the
     /// endpoint, logging the verification either way.
+    ///
+    /// Connector 1.x reads this one answer's body as an array when the status is not one it knows
+    /// (400, 402, 403, 404, 405, 500), a fatal error in PHP 8. So a caller without
+    /// `X-TL-Auth-Version: 2` gets 400 where the spec says 422 or 424, with the same message.
     func verifyTeam(_ team: Team, accountID: String, request: Request) throws -> Response {
+        do {
+            return try verifyTeamAnswer(team, accountID: accountID, request: request)
+        } catch let error as HTTPError where [422, 424].contains(error.status.code) && request.header(Credentials.authVersion) != "2" {
+            let message = error.fieldErrors.first?.messages.first ?? error.message
+            var errors: [(key: String, value: JSONValue)] = []
+            for (field, messages) in error.fieldErrors { errors.append((field, .array(messages.map(JSONValue.string)))) }
+            var body: [(key: String, value: JSONValue)] = [("error", .bool(true)), ("message", .string(message))]
+            if !errors.isEmpty { body.append(("errors", .object(errors))) }
+            throw HTTPError(.badRequest, message, jsonBody: PHPJSON.encode(.object(body)))
+        }
+    }
+
+    private func verifyTeamAnswer(_ team: Team, accountID: String, request: Request) throws -> Response {
         try requireOwnAccount(team, accountID)
         if team.status == .inactive {
             throw HTTPError(

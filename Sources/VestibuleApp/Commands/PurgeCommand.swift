@@ -21,7 +21,8 @@ struct PurgeCommand: AsyncParsableCommand {
              try TrezorChallengeStore().purge(db, now: now),
              try RegulationStore().purge(db, now: now, findTime: configuration.regulation.findTime),
              try TrustedLoginStore().purgeExpiredGrants(db, now: now),
-             try TrustedLoginStore().purgeLogs(db, before: now.addingTimeInterval(-retention)))
+             try TrustedLoginStore().purgeLogs(db, before: now.addingTimeInterval(-retention))
+                + TrustedLoginStore().purgeRequestNonces(db, before: now.addingTimeInterval(-3600)))
         }
         try database.close()
         print("""

@@ -94,6 +94,7 @@ public struct NginxSite: Sendable {
             ]
         case "locations.conf":
             replacements.append(("root /srv/vestibule/public;", "root \(publicDirectory);"))
+            replacements.append(("/var/log/nginx/vestibule.access.log", accessLogPath))
         case "fastcgi-pass.conf":
             replacements.append(("unix:/run/vestibule/vestibule.sock", "unix:\(socketPath)"))
         default: break
@@ -126,8 +127,6 @@ public struct NginxSite: Sendable {
             http {
                 include \(configDirectory)/mime.types;
                 default_type application/octet-stream;
-                log_format vestibule '$remote_addr [$time_local] "$request" $status $body_bytes_sent $request_id $request_time';
-                access_log \(accessLogPath) vestibule;
                 client_body_temp_path \(runtimeDirectory)/tmp/body;
                 fastcgi_temp_path \(runtimeDirectory)/tmp/fastcgi;
                 proxy_temp_path \(runtimeDirectory)/tmp/proxy;
