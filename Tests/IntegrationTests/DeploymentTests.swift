@@ -69,6 +69,48 @@ import VestibuleApp
         #expect(!(try stack.http.request("GET", "/css/vestibule.css").headers.contains { $0.name.lowercased() == "strict-transport-security" }))
     }
 
+    /// `make run` is `vestibule dev`: it starts nginx and the program, says where it runs as soon
+    /// as it does (also when its output goes to a file or a pipe, as under a supervisor), and
+    /// SIGTERM stops both and exits 0.
+    @Test func devStackStartsAnnouncesAndStopsBoth() throws {
+        let stack = Stack()
+        defer { stack.stop() }
+        var environment = stack.programEnvironment
+        environment["VESTIBULE_HTTP_PORT"] = String(stack.port)
+        let outputPath = stack.directory + "/dev.out"
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        defer { try? output.close() }
+        let dev = Process()
+        dev.executableURL = URL(fileURLWithPath: Stack.binary)
+        dev.arguments = ["dev", "--nginx-directory", Stack.repositoryRoot + "/nginx", "--public-directory", Stack.repositoryRoot + "/public"]
+        dev.environment = environment
+        dev.currentDirectoryURL = URL(fileURLWithPath: stack.directory)
+        dev.standardOutput = output
+        dev.standardError = output
+        dev.standardInput = FileHandle.nullDevice
+        try dev.run()
+        defer { if dev.isRunning { kill(dev.processIdentifier, SIGKILL) } }
+
+        let announcement = "Vestibule is running at http://127.0.0.1:\(stack.port)/"
+        let deadline = Date().addingTimeInterval(30)
+        func said() -> String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+        while dev.isRunning, !said().contains(announcement), Date() < deadline { usleep(20_000) }
+        #expect(said().contains(announcement), "output so far:\n\(said())")
+        #expect(try stack.http.request("GET", "/api/status").status == 200)
+        #expect(try stack.http.request("GET", "/css/vestibule.css").status == 200)
+        let nginxPID = try #require(Int32(String(contentsOfFile: stack.directory + "/var/nginx/nginx.pid", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+
+        kill(dev.processIdentifier, SIGTERM)
+        let stopBy = Date().addingTimeInterval(15)
+        while dev.isRunning, Date() < stopBy { usleep(10_000) }
+        #expect(!dev.isRunning)
+        #expect(dev.terminationReason == .exit && dev.terminationStatus == 0)
+        #expect(kill(nginxPID, 0) != 0, "nginx is still running")
+        #expect(throws: (any Error).self) { try stack.http.request("GET", "/api/status") }
+    }
+
     private func curl(_ arguments: [String]) throws -> String {
         try run("/usr/bin/curl", ["-sk", "-D", "-", "-o", "/dev/null", "--max-time", "10"] + arguments)
     }

@@ -44,7 +44,9 @@ struct DevCommand: AsyncParsableCommand {
             run.stop(server)
             throw error
         }
-        print("Vestibule is running at http://127.0.0.1:\(configuration.httpPort)/ (sandbox \(configuration.sandbox ? "on" : "off")). Ctrl-C stops it.")
+        // Written at once (print would buffer it when the output is a file or a pipe).
+        let announcement = "Vestibule is running at http://127.0.0.1:\(configuration.httpPort)/ (sandbox \(configuration.sandbox ? "on" : "off")). Ctrl-C stops it.\n"
+        FileHandle.standardOutput.write(Data(announcement.utf8))
         let signal = await signals.wait()
         if signal == SIGCHLD { logger.error("nginx exited; see \(site.errorLogPath)") }
         nginx.stop()
