@@ -66,7 +66,7 @@ let package = Package(
         // Signs challenges like a Trezor, with a given key: for the tests and the benchmark only.
         .target(
             name: "SLIP0013Signing",
-            dependencies: ["CSecp256k1", "SLIP0013"],
+            dependencies: ["CSecp256k1", "SLIP0013", "Support"],
             swiftSettings: strict),
 
         // Storage: the database, migrations, records and one store per aggregate.

@@ -1,5 +1,6 @@
 import CSecp256k1
 import SLIP0013
+import Support
 
 /// Signs SLIP-0013 challenges as a Trezor would, with a given private key: for tests and the
 /// benchmark, never linked into the program. Uses libsecp256k1's own signing (low S, RFC 6979).
@@ -7,7 +8,7 @@ public struct TestSigner: Sendable {
     public let privateKey: [UInt8]
     public let publicKey: [UInt8]
 
-    public var publicKeyHex: String { Self.hex(publicKey) }
+    public var publicKeyHex: String { Hex.encode(publicKey) }
     public var address: String { SignedIdentity.address(publicKey: publicKey) }
 
     /// - Parameter privateKey: 32 bytes, a valid secp256k1 secret.
@@ -40,10 +41,6 @@ public struct TestSigner: Sendable {
         var recid: Int32 = 0
         _ = secp256k1_ecdsa_recoverable_signature_serialize_compact(Self.context, &compact, &recid, &signature)
         return [UInt8(31 + recid)] + compact
-    }
-
-    public static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
     }
 
     /// A signing context, made once; libsecp256k1 contexts are safe to share once made.

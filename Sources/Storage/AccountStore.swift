@@ -29,9 +29,7 @@ public struct AccountStore: Sendable {
     }
 
     public func insert(_ db: Database, _ identity: Identity) throws -> Identity {
-        var identity = identity
-        try identity.insert(db)
-        return identity
+        return try identity.inserted(db)
     }
 
     public func touch(_ db: Database, identityID: Int64, detail: String, at time: Date) throws {
@@ -44,9 +42,7 @@ public struct TrezorChallengeStore: Sendable {
     public init() {}
 
     public func insert(_ db: Database, _ challenge: TrezorChallenge) throws -> TrezorChallenge {
-        var challenge = challenge
-        try challenge.insert(db)
-        return challenge
+        return try challenge.inserted(db)
     }
 
     public func find(_ db: Database, hidden: String) throws -> TrezorChallenge? {

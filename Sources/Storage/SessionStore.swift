@@ -12,9 +12,7 @@ public struct SessionStore: Sendable {
     }
 
     public func insert(_ db: Database, _ session: StoredSession) throws -> StoredSession {
-        var session = session
-        try session.insert(db)
-        return session
+        return try session.inserted(db)
     }
 
     public func touch(_ db: Database, id: Int64, at time: Date) throws {

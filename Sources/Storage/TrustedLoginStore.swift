@@ -28,9 +28,7 @@ public struct TrustedLoginStore: Sendable {
     }
 
     public func insert(_ db: Database, _ team: Team) throws -> Team {
-        var team = team
-        try team.insert(db)
-        return team
+        return try team.inserted(db)
     }
 
     public func save(_ db: Database, _ team: Team) throws {
@@ -43,8 +41,7 @@ public struct TrustedLoginStore: Sendable {
     }
 
     public func record(_ db: Database, _ event: TeamEvent) throws {
-        var event = event
-        try event.insert(db)
+        _ = try event.inserted(db)
     }
 
     public func events(_ db: Database, teamID: Int64) throws -> [TeamEvent] {
@@ -81,23 +78,15 @@ public struct TrustedLoginStore: Sendable {
     /// Deletes grants past their expiry: all of them, or one team's.
     @discardableResult
     public func purgeExpiredGrants(_ db: Database, now: Date, teamID: Int64? = nil) throws -> Int {
-        if let teamID {
-            try db.execute(
-                sql: "DELETE FROM grants WHERE team_id = ? AND expires_at IS NOT NULL AND expires_at <= ?",
-                arguments: [teamID, now.timeIntervalSince1970])
-        } else {
-            try db.execute(
-                sql: "DELETE FROM grants WHERE expires_at IS NOT NULL AND expires_at <= ?",
-                arguments: [now.timeIntervalSince1970])
-        }
-        return db.changesCount
+        var expired = Grant.filter(Column("expires_at") != nil && Column("expires_at") <= now.timeIntervalSince1970)
+        if let teamID { expired = expired.filter(Column("team_id") == teamID) }
+        return try expired.deleteAll(db)
     }
 
     // MARK: Logs
 
     public func record(_ db: Database, _ login: SupportLogin) throws {
-        var login = login
-        try login.insert(db)
+        _ = try login.inserted(db)
     }
 
     /// Support logins of a team since `since`, optionally of one grant, newest first.
@@ -108,8 +97,7 @@ public struct TrustedLoginStore: Sendable {
     }
 
     public func insert(_ db: Database, _ attempt: LoginAttempt) throws {
-        var attempt = attempt
-        try attempt.insert(db)
+        _ = try attempt.inserted(db)
     }
 
     public func loginAttempts(_ db: Database, teamID: Int64, limit: Int, offset: Int) throws -> [LoginAttempt] {
@@ -173,8 +161,6 @@ public struct TrustedLoginStore: Sendable {
     }
 
     public func insert(_ db: Database, _ key: SigningKeyRecord) throws -> SigningKeyRecord {
-        var key = key
-        try key.insert(db)
-        return key
+        return try key.inserted(db)
     }
 }

@@ -35,10 +35,13 @@ public enum Hex {
         text.utf8.count == length && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
-    /// A hex digit, either case.
-    public static func isDigit(_ char: UInt8) -> Bool { value(char) != nil }
+    /// True when `text` is exactly `length` hex characters, either case.
+    public static func isHex(_ text: String, length: Int) -> Bool {
+        text.utf8.count == length && text.utf8.allSatisfy { value($0) != nil }
+    }
 
-    private static func value(_ char: UInt8) -> UInt8? {
+    /// The value of a hex digit, either case; nil for anything else.
+    public static func value(_ char: UInt8) -> UInt8? {
         switch char {
         case 0x30...0x39: return char - 0x30
         case 0x61...0x66: return char - 0x61 + 10

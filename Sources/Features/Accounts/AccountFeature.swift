@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Storage
+import Support
 import Web
 
 /// `GET /account` (name, identities, sessions), renaming, revoking sessions, and `POST /logout`.
@@ -65,15 +66,15 @@ public struct AccountFeature: Feature {
             [
                 "method": Self.methodNames[identity.method] ?? identity.method,
                 "subject": identity.subject, "detail": identity.detail,
-                "createdAt": DisplayDate.format(identity.createdAt),
-                "lastUsedAt": DisplayDate.format(identity.lastUsedAt),
+                "createdAt": UTCDate.display(identity.createdAt),
+                "lastUsedAt": UTCDate.display(identity.lastUsedAt),
             ]
         }
         let sessions: [[String: Any]] = overview.sessions.map { session in
             [
                 "id": session.id ?? 0, "current": session.id == currentSessionID,
-                "createdAt": DisplayDate.format(session.createdAt),
-                "lastSeenAt": DisplayDate.format(session.lastSeenAt),
+                "createdAt": UTCDate.display(session.createdAt),
+                "lastSeenAt": UTCDate.display(session.lastSeenAt),
                 "ipAddress": session.ipAddress, "userAgent": Self.browserName(session.userAgent),
             ]
         }

@@ -44,15 +44,18 @@ struct TrezorVerifyRequest: Decodable {
     let address: String?
     let next: String?
 
+    /// The decoded fields, and the hex forms they are stored and looked up by (lowercase).
     struct Checked {
         let hidden: [UInt8]
         let publicKey: [UInt8]
         let signature: [UInt8]
+        var hiddenHex: String { Hex.encode(hidden) }
+        var publicKeyHex: String { Hex.encode(publicKey) }
     }
 
     /// The fields' shapes; a malformed one is a 400 that names it.
     func checked() throws(HTTPError) -> Checked {
-        guard Hex.isLowercase(challengeHidden.lowercased(), length: 64), let hidden = Hex.decode(challengeHidden) else {
+        guard Hex.isHex(challengeHidden, length: 64), let hidden = Hex.decode(challengeHidden) else {
             throw .badRequest("challengeHidden must be 64 hexadecimal characters.", field: "challengeHidden")
         }
         guard challengeVisual.utf8.count <= 64 else {
@@ -128,7 +131,7 @@ public struct TrezorLoginService: Sendable {
         let checked = try request.checked()
         let reservation = try regulation.admit(
             method: Self.method,
-            subjects: [.init(scope: "ip", value: client.remoteAddress), .init(scope: "identity", value: request.publicKey.lowercased())])
+            subjects: [.init(scope: "ip", value: client.remoteAddress), .init(scope: "identity", value: checked.publicKeyHex)])
         do {
             return try check(request, checked, reservation: reservation, session: session, client: client)
         } catch let error as HTTPError where error.status == .unauthorized {
@@ -141,7 +144,7 @@ public struct TrezorLoginService: Sendable {
         _ request: TrezorVerifyRequest, _ checked: TrezorVerifyRequest.Checked, reservation: Regulation.Reservation,
         session: StoredSession, client: Request
     ) throws -> Outcome {
-        let challenge = try usableChallenge(hidden: request.challengeHidden.lowercased(), session: session)
+        let challenge = try usableChallenge(hidden: checked.hiddenHex, session: session)
         guard challenge.visual == request.challengeVisual else { throw Self.badSignature }
         do {
             try SignedIdentity.verify(
@@ -155,7 +158,7 @@ public struct TrezorLoginService: Sendable {
             throw Self.unauthorized("The address Trezor sent does not belong to its key.")
         }
         return try signIn(
-            key: Hex.encode(checked.publicKey), address: address, challenge: challenge, session: session,
+            key: checked.publicKeyHex, address: address, challenge: challenge, session: session,
             reservation: reservation, client: client)
     }
 

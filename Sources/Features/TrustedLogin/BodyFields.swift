@@ -133,7 +133,7 @@ struct BodyFields {
 /// The shapes TrustedLogin fields come in.
 enum FieldFormat {
     static func hex(_ length: Int) -> (String) -> Bool {
-        { text in text.utf8.count == length && text.utf8.allSatisfy { Hex.isDigit($0) } }
+        { text in Hex.isHex(text, length: length) }
     }
 
     static func isIP(_ text: String) -> Bool { IPAddress(text) != nil }

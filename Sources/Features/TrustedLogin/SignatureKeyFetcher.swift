@@ -28,7 +28,7 @@ struct SignatureKeyFetcher: Sendable {
             throw Self.failure("\(url) answered \(response.status)")
         }
         guard let json = try? JSONValue.parse(response.body), let key = json["signatureKey"]?.string,
-            key.utf8.count == 64, key.utf8.allSatisfy(Hex.isDigit)
+            Hex.isHex(key, length: 64)
         else {
             throw Self.failure("\(url) did not answer {\"signatureKey\": \"<64 hex>\"}")
         }

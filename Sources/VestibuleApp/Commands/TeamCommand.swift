@@ -64,7 +64,7 @@ struct TeamCommand: AsyncParsableCommand {
             let rows = try await TeamCommand.service(options).list().map { team in
                 Row(
                     id: team.id!, name: team.name, status: team.status.rawValue, publicKey: team.publicKey,
-                    apiEndpoint: team.apiEndpoint, verifiedAt: team.verifiedAt.map { ISO8601DateFormatter().string(from: $0) })
+                    apiEndpoint: team.apiEndpoint, verifiedAt: team.verifiedAt.map(UTCDate.iso8601))
             }
             if json { return try TeamCommand.printJSON(rows) }
             if rows.isEmpty { return print("No teams yet: vestibule team create --name NAME") }

@@ -1,5 +1,6 @@
 import Foundation
 import SLIP0013Signing
+import Support
 
 /// A stand-in for Trezor Connect, written by the test and served by the test's nginx, never shipped:
 /// `window.TrezorConnect` with `init` and `requestLogin`, signing challenges with a test key as a
@@ -22,7 +23,7 @@ enum TrezorConnectDouble {
           var MODE = '\(mode.rawValue)';
           var PUBLIC_KEY = '\(signer.publicKeyHex)';
           var ADDRESS = '\(signer.address)';
-          var D = BigInt('0x\(TestSigner.hex(signer.privateKey))');
+          var D = BigInt('0x\(Hex.encode(signer.privateKey))');
           var P = BigInt('0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f');
           var N = BigInt('0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141');
           var G = [BigInt('0x79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798'),
