@@ -57,11 +57,9 @@ public struct Regulation: Sendable {
     public func admit(method: String, subjects: [Subject]) throws -> Reservation {
         let now = clock.now()
         let admission = try database.write { db -> Admission in
-            if let seconds = try banned(db, method: method, subjects: subjects, now: now) { return .banned(seconds: seconds) }
-            for subject in subjects {
-                let counts = try store.failures(db, method: method, subject: subject, since: now - settings.findTime)
-                if counts.confirmed + counts.pending >= settings.maxFailures { return .busy }
-            }
+            let standing = try standing(db, method: method, subjects: subjects, now: now)
+            if let seconds = standing.banSeconds { return .banned(seconds: seconds) }
+            if standing.full { return .busy }
             return .admitted(Reservation(method: method, subjects: subjects, attemptIDs: try subjects.map {
                 try store.recordAttempt(db, method: method, subject: $0, at: now, pending: true)
             }))
@@ -74,21 +72,27 @@ public struct Regulation: Sendable {
         }
     }
 
-    /// Seconds until every ban on the subjects ends; bans a subject that has reached the limit.
-    private func banned(_ db: Database, method: String, subjects: [Subject], now: Date) throws -> TimeInterval? {
+    /// Seconds until every ban on the subjects ends (a subject that has reached the limit is
+    /// banned now), and whether the attempts in flight fill the limit of a subject not banned.
+    private func standing(_ db: Database, method: String, subjects: [Subject], now: Date) throws
+        -> (banSeconds: TimeInterval?, full: Bool)
+    {
         var until: Date?
+        var full = false
         for subject in subjects {
             var end = try store.bannedUntil(db, method: method, subject: subject, now: now)
-            if end == nil,
-                try store.failures(db, method: method, subject: subject, since: now - settings.findTime).confirmed
-                    >= settings.maxFailures
-            {
-                end = now + settings.banTime
-                try store.ban(db, method: method, subject: subject, until: end!)
+            if end == nil {
+                let counts = try store.failures(db, method: method, subject: subject, since: now - settings.findTime)
+                if counts.confirmed >= settings.maxFailures {
+                    end = now + settings.banTime
+                    try store.ban(db, method: method, subject: subject, until: end!)
+                } else if counts.confirmed + counts.pending >= settings.maxFailures {
+                    full = true
+                }
             }
             if let end { until = max(until ?? end, end) }
         }
-        return until.map { $0.timeIntervalSince(now) }
+        return (until.map { $0.timeIntervalSince(now) }, full)
     }
 
     /// The attempt was refused: it is a failure now, and may ban its subjects.
@@ -96,7 +100,7 @@ public struct Regulation: Sendable {
         let now = clock.now()
         try database.write { db in
             try store.confirm(db, ids: reservation.attemptIDs)
-            _ = try banned(db, method: reservation.method, subjects: reservation.subjects, now: now)
+            _ = try standing(db, method: reservation.method, subjects: reservation.subjects, now: now)
         }
     }
 
