@@ -9,7 +9,9 @@ import Web
 /// The three ways the TrustedLogin API is authenticated (see shared/spec/trustedlogin-api.md):
 /// a customer site by the team's public key; a vendor's Connector by its v1 or v2 bearer plus
 /// X-TL-TOKEN; a log reader by the private key (`api_key`, or `X-TL-Api-Key`) or the vendor headers.
-/// Credentials are hashed and looked up, then compared in constant time.
+/// Secret credentials are hashed before they are looked up, so the index comparison can tell an
+/// attacker nothing about the secret; a second secret (the v1 bearer, the v2 HMAC) is compared in
+/// constant time. A database error is a 500, never a refusal that looks like a wrong key.
 struct Credentials: Sendable {
     let teams: TeamService
     let clock: any WallClock
@@ -34,23 +36,21 @@ struct Credentials: Sendable {
     }
 
     /// A customer site: `Authorization: Bearer <team public key>`.
-    func client(_ request: Request) throws(HTTPError) -> Team {
+    func client(_ request: Request) throws -> Team {
         guard let key = Self.bearer(request), !key.isEmpty, key.utf8.count <= 128,
-            let team = try? teams.database.read({ db in try store.team(db, where: .publicKey, is: key) }),
-            ConstantTime.equals(team.publicKey, key)
+            let team = try team(where: .publicKey, is: key)
         else { throw Self.unauthenticated }
         return team
     }
 
     /// A vendor's Connector: v2 (HMAC bearer, timestamp, nonce) when it says so, else v1; both with
     /// X-TL-TOKEN. `failure` is the error to answer (401, or 403 where the SaaS answers that).
-    func vendor(_ request: Request, failure: HTTPError = unauthenticated) throws(HTTPError) -> Team {
+    func vendor(_ request: Request, failure: HTTPError = unauthenticated) throws -> Team {
         guard let token = request.header(Self.token), let bearer = Self.bearer(request),
-            let team = try? teams.database.read({ db in try store.team(db, where: .token, is: TeamKeys.lookup(token)) }),
-            ConstantTime.equals(team.tokenLookup, TeamKeys.lookup(token))
+            let team = try team(where: .token, is: TeamKeys.lookup(token))
         else { throw failure }
         if request.header(Self.authVersion) == "2" {
-            guard checkV2(request, bearer: bearer, team: team) else { throw failure }
+            guard try checkV2(request, bearer: bearer, team: team) else { throw failure }
         } else {
             guard ConstantTime.equals(team.bearerLookup, TeamKeys.lookup(bearer)) else { throw failure }
         }
@@ -59,7 +59,7 @@ struct Credentials: Sendable {
 
     /// v2: `Bearer base64(HMAC-SHA256(private key, "METHOD\nREQUEST_URI\nsha256hex(body)\nts\nnonce"))`,
     /// the timestamp within five minutes, the nonce never seen before from this team.
-    private func checkV2(_ request: Request, bearer: String, team: Team) -> Bool {
+    private func checkV2(_ request: Request, bearer: String, team: Team) throws -> Bool {
         guard let timestampText = request.header(Self.timestamp), let timestamp = Int64(timestampText),
             abs(clock.now().timeIntervalSince1970 - Double(timestamp)) <= Self.clockSkew,
             let nonce = request.header(Self.nonce), (8...128).contains(nonce.utf8.count),
@@ -69,22 +69,24 @@ struct Credentials: Sendable {
             + "\(Hex.encode(SHA256.hash(data: request.body)))\n\(timestamp)\n\(nonce)"
         let expected = HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: SymmetricKey(data: Array(privateKey.utf8)))
         guard ConstantTime.equals(Array(expected), Array(sent)) else { return false }
-        return (try? teams.database.write { db in
+        return try teams.database.write { db in
             try store.useNonce(db, teamID: team.id!, nonce: "v2:\(nonce)", at: clock.now())
-        }) ?? false
+        }
     }
 
     /// A log reader: the private key as `X-TL-Api-Key`, `api_key` in the query or the body, or the
     /// vendor headers. The body is parsed only when nothing else carries a credential.
-    func logReader(_ request: Request) throws(HTTPError) -> Team {
+    func logReader(_ request: Request) throws -> Team {
         let key = request.header(Self.apiKey) ?? request.query["api_key"] ?? bodyKey(request)
         if let key, !key.isEmpty {
-            guard let team = try? teams.database.read({ db in try store.team(db, where: .apiKey, is: TeamKeys.lookup(key)) }),
-                ConstantTime.equals(team.apiKeyLookup, TeamKeys.lookup(key))
-            else { throw Self.unauthenticated }
+            guard let team = try team(where: .apiKey, is: TeamKeys.lookup(key)) else { throw Self.unauthenticated }
             return team
         }
         return try vendor(request)
+    }
+
+    private func team(where column: TrustedLoginStore.TeamLookup, is value: String) throws -> Team? {
+        try teams.database.read { db in try store.team(db, where: column, is: value) }
     }
 
     private func bodyKey(_ request: Request) -> String? {
