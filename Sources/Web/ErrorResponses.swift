@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Logging
+import Support
 
 /// Turns whatever a handler threw into a response: an HTML page in the layout for browser pages,
 /// JSON for everything else. Only `HTTPError` messages are shown; other errors are logged with the
@@ -28,22 +29,18 @@ public enum ErrorResponses {
         return response
     }
 
-    /// The API's error bodies: `{"error": true, "message": ...}`, or Laravel's 422 shape.
     static func json(_ error: HTTPError) -> Response {
-        if let body = error.jsonBody { return .json(bytes: body, status: error.status) }
+        .json(error.jsonBody ?? body(error), status: error.status)
+    }
+
+    /// The API's error bodies: `{"error": true, "message": ...}`, or Laravel's 422 shape.
+    static func body(_ error: HTTPError) -> JSONValue {
         if !error.fieldErrors.isEmpty {
-            var object = JSONObjectWriter()
-            object.add("message", string: error.message)
-            var errors = JSONObjectWriter()
-            for (field, messages) in error.fieldErrors { errors.add(field, strings: messages) }
-            object.add("errors", raw: errors.text)
-            return .json(bytes: Array(object.text.utf8), status: error.status)
+            return .object([("message", .string(error.message)), ("errors", error.fieldErrorsJSON)])
         }
-        var object = JSONObjectWriter()
-        object.add("error", raw: "true")
-        object.add("message", string: error.message)
-        if let field = error.field { object.add("field", string: field) }
-        return .json(bytes: Array(object.text.utf8), status: error.status)
+        var members: [(key: String, value: JSONValue)] = [("error", .bool(true)), ("message", .string(error.message))]
+        if let field = error.field { members.append(("field", .string(field))) }
+        return .object(members)
     }
 
     static func html(_ error: HTTPError, context: RequestContext) -> Response {
@@ -69,24 +66,5 @@ public enum ErrorResponses {
         case 500...599: return "Something went wrong"
         default: return status.reasonPhrase
         }
-    }
-}
-
-/// Writes a small JSON object in insertion order; values are escaped by JSONEncoder.
-struct JSONObjectWriter {
-    private var members: [String] = []
-
-    mutating func add(_ key: String, string: String) { members.append("\(Self.quote(key)):\(Self.quote(string))") }
-    mutating func add(_ key: String, raw: String) { members.append("\(Self.quote(key)):\(raw)") }
-    mutating func add(_ key: String, strings: [String]) {
-        members.append("\(Self.quote(key)):[\(strings.map(Self.quote).joined(separator: ","))]")
-    }
-
-    var text: String { "{\(members.joined(separator: ","))}" }
-
-    static func quote(_ text: String) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .withoutEscapingSlashes
-        return (try? encoder.encode(text)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
     }
 }

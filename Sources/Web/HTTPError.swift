@@ -1,4 +1,5 @@
 import HTTPTypes
+import Support
 
 /// An error that knows its HTTP status and a message that is safe to show to the client.
 /// Anything else thrown by a handler becomes a 500 whose details go only to the log.
@@ -11,11 +12,11 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
     public var fieldErrors: [(field: String, messages: [String])]
     public var headers: HTTPFields
     /// A JSON body to send as is, for API routes whose wire contract fixes the error body.
-    public var jsonBody: [UInt8]?
+    public var jsonBody: JSONValue?
 
     public init(
         _ status: HTTPResponse.Status, _ message: String, field: String? = nil,
-        headers: HTTPFields = [:], jsonBody: [UInt8]? = nil
+        headers: HTTPFields = [:], jsonBody: JSONValue? = nil
     ) {
         self.status = status
         self.message = message
@@ -42,6 +43,11 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
 
     public static func tooManyRequests(retryAfter seconds: Int, _ message: String) -> HTTPError {
         HTTPError(.tooManyRequests, message, headers: [.retryAfter: String(max(1, seconds))])
+    }
+
+    /// `{"field": ["message", ...], ...}`: the `errors` member of a 422 body.
+    public var fieldErrorsJSON: JSONValue {
+        .object(fieldErrors.map { ($0.field, .array($0.messages.map(JSONValue.string))) })
     }
 
     public var description: String { "\(status.code) \(message)" }

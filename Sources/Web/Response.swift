@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Support
 
 public struct Response: Sendable {
     public var status: HTTPResponse.Status
@@ -27,6 +28,12 @@ public struct Response: Sendable {
         // Encoding our own response types cannot fail; an empty object is the safe fallback.
         let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         return json(bytes: Array(data), status: status)
+    }
+
+    /// JSON written as PHP's json_encode writes it (member order kept): the TrustedLogin API's
+    /// bodies, which PHP clients read and sometimes re-encode.
+    public static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        json(bytes: PHPJSON.encode(value), status: status)
     }
 
     public static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {

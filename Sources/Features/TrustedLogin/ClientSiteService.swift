@@ -53,7 +53,7 @@ struct ClientSiteService: Sendable {
             _ = try store.save(db, saved)
             try store.purgeExpiredGrants(db, now: now, teamID: team.id)
         }
-        return Self.json(.object([("success", .bool(true)), ("siteId", .string(grant.secretID))]), status: .created)
+        return Response.json(.object([("success", .bool(true)), ("siteId", .string(grant.secretID))]), status: .created)
     }
 
     /// `expiresAt`: a Unix time, or `false` for no expiry.
@@ -98,8 +98,8 @@ struct ClientSiteService: Sendable {
             guard let grant = try store.grant(db, teamID: team.id!, secretID: secretID) else { return false }
             return try store.deleteGrant(db, id: grant.id!)
         }
-        if deleted { return Self.json(.object([("deleted", .bool(true))])) }
-        return Self.json(.object([("deleted", .bool(false)), ("reason", .string("unknown_secret_id"))]))
+        if deleted { return Response.json(.object([("deleted", .bool(true))])) }
+        return Response.json(.object([("deleted", .bool(false)), ("reason", .string("unknown_secret_id"))]))
     }
 
     // MARK: POST sites/{secretId}/verify-identifier
@@ -188,7 +188,7 @@ struct ClientSiteService: Sendable {
         if let wait = limited {
             throw HTTPError.tooManyRequests(retryAfter: wait, "Too many login attempts reported; try again in \(wait) seconds.")
         }
-        return Self.json(.object([("id", .string(attempt.id))]), status: .created)
+        return Response.json(.object([("id", .string(attempt.id))]), status: .created)
     }
 
     /// `identifier_hash`: 64 hexadecimal characters (Laravel: `size:64` and a regex, each its message).
@@ -230,9 +230,5 @@ struct ClientSiteService: Sendable {
             return max(1, Int((oldest.addingTimeInterval(settings.loginAttemptsWindow).timeIntervalSince(now)).rounded(.up)))
         }
         return nil
-    }
-
-    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        .json(bytes: PHPJSON.encode(value), status: status)
     }
 }

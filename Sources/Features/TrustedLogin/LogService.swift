@@ -43,7 +43,7 @@ struct LogService: Sendable {
                 ("data", .array(withRows ? rows.map(Self.row) : [])),
             ])
         }
-        return ClientSiteService.json(.array(buckets))
+        return Response.json(.array(buckets))
     }
 
     /// The periods, newest first: weeks or calendar months (UTC), ending today or starting at `start`.
@@ -113,7 +113,7 @@ struct LogService: Sendable {
             ("first", link(1)), ("last", link(lastPage)), ("prev", page > 1 ? link(page - 1) : .null),
             ("next", page < lastPage ? link(page + 1) : .null),
         ])
-        return ClientSiteService.json(.object([("data", .array(rows.map(Self.attempt))), ("links", links), ("meta", .object(meta))] + meta))
+        return Response.json(.object([("data", .array(rows.map(Self.attempt))), ("links", links), ("meta", .object(meta))] + meta))
     }
 
     // MARK: GET logs/login-attempts/{teamId}/{attemptId}
@@ -123,7 +123,7 @@ struct LogService: Sendable {
         guard let attempt = try database.read({ db in try store.loginAttempt(db, id: id, teamID: team.id!) }) else {
             throw HTTPError.notFound("Attempt not found.")
         }
-        return ClientSiteService.json(Self.attempt(attempt))
+        return Response.json(Self.attempt(attempt))
     }
 
     static func attempt(_ attempt: LoginAttempt) -> JSONValue {

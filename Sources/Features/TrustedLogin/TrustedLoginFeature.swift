@@ -29,7 +29,7 @@ public struct TrustedLoginFeature: Feature {
 
     static let forbidden = HTTPError(
         .forbidden, "You can not access this team",
-        jsonBody: PHPJSON.encode(.object([("error", .string("true")), ("message", .string("You can not access this team"))])))
+        jsonBody: .object([("error", .string("true")), ("message", .string("You can not access this team"))]))
 
     public func register(_ routes: inout Routes) {
         registerClientSite(&routes)
@@ -76,9 +76,9 @@ public struct TrustedLoginFeature: Feature {
                 guard signer.enabled else {
                     throw HTTPError(
                         .notFound, "Envelope signing disabled.",
-                        jsonBody: PHPJSON.encode(.object([("error", .string("Envelope signing disabled."))])))
+                        jsonBody: .object([("error", .string("Envelope signing disabled."))]))
                 }
-                return ClientSiteService.json(.object([("publicKey", .string(try signer.publicKeyHex))]))
+                return Response.json(.object([("publicKey", .string(try signer.publicKeyHex))]))
             }
         }
     }

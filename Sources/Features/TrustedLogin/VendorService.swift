@@ -36,11 +36,9 @@ struct VendorService: Sendable {
             return try verifyTeamAnswer(team, accountID: accountID, request: request)
         } catch let error as HTTPError where [422, 424].contains(error.status.code) && request.header(Credentials.authVersion) != "2" {
             let message = error.fieldErrors.first?.messages.first ?? error.message
-            var errors: [(key: String, value: JSONValue)] = []
-            for (field, messages) in error.fieldErrors { errors.append((field, .array(messages.map(JSONValue.string)))) }
             var body: [(key: String, value: JSONValue)] = [("error", .bool(true)), ("message", .string(message))]
-            if !errors.isEmpty { body.append(("errors", .object(errors))) }
-            throw HTTPError(.badRequest, message, jsonBody: PHPJSON.encode(.object(body)))
+            if !error.fieldErrors.isEmpty { body.append(("errors", error.fieldErrorsJSON)) }
+            throw HTTPError(.badRequest, message, jsonBody: .object(body))
         }
     }
 
@@ -49,9 +47,9 @@ struct VendorService: Sendable {
         if team.status == .inactive {
             throw HTTPError(
                 .paymentRequired, "You do not have a valid TrustedLogin subscription",
-                jsonBody: PHPJSON.encode(.object([
+                jsonBody: .object([
                     ("error", .string("true")), ("message", .string("You do not have a valid TrustedLogin subscription")),
-                ])))
+                ]))
         }
         var fields = try BodyFields(request)
         let endpoint = fields.string("api_endpoint", max: 2048, format: FieldFormat.isURL, formatRule: .url)
@@ -74,7 +72,7 @@ struct VendorService: Sendable {
             try store.save(db, current)
             try store.record(db, TeamEvent(teamID: team.id!, event: "verified", siteURL: endpoint, at: now))
         }
-        return ClientSiteService.json(.object([
+        return Response.json(.object([
             ("id", .number(String(team.id!))), ("name", .string(team.name)), ("status", .string(team.status.rawValue)),
         ]))
     }
@@ -88,10 +86,10 @@ struct VendorService: Sendable {
         if team.status == .paused { throw ClientSiteService.paused }
         let fields = try BodyFields(request)
         guard let keys = fields.value("searchKeys"), !keys.isNull else {
-            throw Self.badRequest("Missing searchKeys parameter in body")
+            throw HTTPError.badRequest("Missing searchKeys parameter in body")
         }
-        guard case .array(let items) = keys else { throw Self.badRequest("searchKeys parameter must be an array") }
-        guard items.count <= 100 else { throw Self.badRequest("searchKeys may hold at most 100 keys") }
+        guard case .array(let items) = keys else { throw HTTPError.badRequest("searchKeys parameter must be an array") }
+        guard items.count <= 100 else { throw HTTPError.badRequest("searchKeys may hold at most 100 keys") }
         let searchKeys = items.compactMap(\.string)
         let grants = try database.read { db in
             try store.liveGrants(db, teamID: team.id!, accessKeys: searchKeys, now: clock.now())
@@ -102,11 +100,7 @@ struct VendorService: Sendable {
             let secrets = grants.filter { $0.accessKey == key }.map { JSONValue.string($0.secretID) }
             if !secrets.isEmpty { found.append((key, .array(secrets))) }
         }
-        return ClientSiteService.json(.object(found))
-    }
-
-    static func badRequest(_ message: String) -> HTTPError {
-        HTTPError(.badRequest, message, jsonBody: PHPJSON.encode(.object([("error", .bool(true)), ("message", .string(message))])))
+        return Response.json(.object(found))
     }
 
     // MARK: POST sites/{accountId}/{secretId}/get-envelope
@@ -136,7 +130,7 @@ struct VendorService: Sendable {
                     userID: userID, userName: userName.map { String($0.prefix(255)) }, userAgent: request.userAgent,
                     ipAddress: request.remoteAddress, at: now))
         }
-        return ClientSiteService.json(.object(try sealedEnvelope(grant, at: now)))
+        return Response.json(.object(try sealedEnvelope(grant, at: now)))
     }
 
     /// The envelope as the client sent it (byte for byte), stamped with the time and signed.

@@ -1,12 +1,10 @@
-import Support
-
 /// JSON bytes exactly as PHP's `json_encode($v, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE |
 /// JSON_PRESERVE_ZERO_FRACTION)` writes them: no spaces, `/` and non-ASCII raw, `"` and `\` escaped,
 /// control characters as `\b \f \n \r \t` or `\u00xx` (lowercase hex), and U+2028/U+2029 still
 /// escaped (they need JSON_UNESCAPED_LINE_TERMINATORS, which the Connector does not pass).
 /// The Connector recomputes the envelope's canonical form this way; one byte off and it refuses it.
-enum PHPJSON {
-    static func encode(_ value: JSONValue) -> [UInt8] {
+public enum PHPJSON {
+    public static func encode(_ value: JSONValue) -> [UInt8] {
         var out: [UInt8] = []
         write(value, to: &out)
         return out
