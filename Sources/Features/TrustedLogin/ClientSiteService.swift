@@ -129,13 +129,10 @@ struct ClientSiteService: Sendable {
     func liveGrant(team: Team, secretID: String) throws -> Grant {
         guard !secretID.isEmpty, let grant = try database.read({ db in try store.grant(db, teamID: team.id!, secretID: secretID) })
         else { throw HTTPError.notFound("Site not found.") }
-        if team.status == .paused { throw Self.paused }
+        try team.requireNotPaused()
         guard grant.isLive(at: clock.now()) else { throw HTTPError(.gone, "This support access has expired.") }
         return grant
     }
-
-    static let paused = HTTPError(
-        .locked, "This team is in pause mode after a brute-force report; a team admin must resume it.")
 
     // MARK: POST report-brute-force
 

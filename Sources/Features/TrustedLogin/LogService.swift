@@ -12,10 +12,6 @@ struct LogService: Sendable {
     let clock: any WallClock
     let store = TrustedLoginStore()
 
-    static func requireOwnTeam(_ team: Team, _ teamID: String) throws(HTTPError) {
-        guard Int64(teamID) == team.id else { throw HTTPError.notFound("Team Not Found") }
-    }
-
     // MARK: GET logs/logins/{teamId}[/site/{siteId}]
 
     /// Support logins in buckets, newest first: `range` weekly or monthly, `length` buckets

@@ -26,6 +26,23 @@ public struct TeamKeys: Sendable, Encodable {
     static func lookup(_ credential: String) -> String { Digest256.sha256Hex(credential) }
 }
 
+/// What a team's standing allows, written once for the API (and the admin pages to come).
+extension Team {
+    static let teamNotFound = HTTPError(.notFound, "Team Not Found")
+    static let pauseMode = HTTPError(
+        .locked, "This team is in pause mode after a brute-force report; a team admin must resume it.")
+
+    /// The team id in a path must be the authenticated team's own: another team's is 404, never 403.
+    func requireOwn(_ pathID: String) throws(HTTPError) {
+        guard Int64(pathID) == id else { throw Self.teamNotFound }
+    }
+
+    /// Pause mode (after a brute-force report) answers 423 to lookups, envelopes and verify-identifier.
+    func requireNotPaused() throws(HTTPError) {
+        if status == .paused { throw Self.pauseMode }
+    }
+}
+
 /// Teams: made, listed, their keys cycled, paused and resumed. The command line, the API and the
 /// admin pages all go through here, so a rule is written once.
 public struct TeamService: Sendable {

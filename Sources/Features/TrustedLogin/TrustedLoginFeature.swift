@@ -105,7 +105,7 @@ public struct TrustedLoginFeature: Feature {
     /// A log reader whose team is the one in the path.
     private func logReader(_ context: RequestContext) throws -> Team {
         let team = try credentials.logReader(context.request)
-        try LogService.requireOwnTeam(team, try context.parameter("teamId"))
+        try team.requireOwn(try context.parameter("teamId"))
         return team
     }
 }

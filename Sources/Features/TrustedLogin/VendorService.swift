@@ -16,13 +16,6 @@ struct VendorService: Sendable {
     let clientSites: ClientSiteService
     let store = TrustedLoginStore()
 
-    static let teamNotFound = HTTPError(.notFound, "Team Not Found")
-
-    /// The account id in the path must be the authenticated team's; another team's is "not found".
-    func requireOwnAccount(_ team: Team, _ accountID: String) throws(HTTPError) {
-        guard Int64(accountID) == team.id else { throw Self.teamNotFound }
-    }
-
     // MARK: POST accounts/{accountId}
 
     /// Verifies the team: fetches the vendor's signing key from its site and stores it with the
@@ -43,7 +36,7 @@ struct VendorService: Sendable {
     }
 
     private func verifyTeamAnswer(_ team: Team, accountID: String, request: Request) throws -> Response {
-        try requireOwnAccount(team, accountID)
+        try team.requireOwn(accountID)
         if team.status == .inactive {
             throw HTTPError(
                 .paymentRequired, "You do not have a valid TrustedLogin subscription",
@@ -65,7 +58,7 @@ struct VendorService: Sendable {
             throw error
         }
         try database.write { db in
-            guard var current = try store.team(db, id: team.id!) else { throw Self.teamNotFound }
+            guard var current = try store.team(db, id: team.id!) else { throw Team.teamNotFound }
             current.apiEndpoint = endpoint
             current.signatureKey = signatureKey
             current.verifiedAt = now
@@ -82,8 +75,8 @@ struct VendorService: Sendable {
     /// The live grants for some access keys: `{accessKey: [secretId, ...]}`, oldest first (the
     /// Connector reverses them); 204 when there are none.
     func lookUp(_ team: Team, accountID: String, request: Request) throws -> Response {
-        try requireOwnAccount(team, accountID)
-        if team.status == .paused { throw ClientSiteService.paused }
+        try team.requireOwn(accountID)
+        try team.requireNotPaused()
         let fields = try BodyFields(request)
         guard let keys = fields.value("searchKeys"), !keys.isNull else {
             throw HTTPError.badRequest("Missing searchKeys parameter in body")
@@ -107,7 +100,7 @@ struct VendorService: Sendable {
 
     /// The grant's envelope, for a vendor whose signed nonce proves it holds its signing key.
     func envelope(_ team: Team, accountID: String, secretID: String, request: Request) throws -> Response {
-        try requireOwnAccount(team, accountID)
+        try team.requireOwn(accountID)
         var fields = try BodyFields(request)
         let user = fields.value("user")
         let userID = user?["id"]?.integer ?? user?["id"]?.string.flatMap { Int64($0) }
