@@ -18,8 +18,6 @@ public struct AccountFeature: Feature {
         "session-revoked": "That session has been signed out.",
     ]
 
-    static let methodNames = ["trezor": "Trezor", "trustee": "Trustee wallet", "trinsic": "Trinsic"]
-
     public func register(_ routes: inout Routes) {
         routes.page(.get, "/account") { context in
             guard let userID = try context.userID() else { return .redirect(to: "/login?next=/account") }
@@ -64,7 +62,7 @@ public struct AccountFeature: Feature {
         let name = overview.user.displayName
         let identities: [[String: Any]] = overview.identities.map { identity in
             [
-                "method": Self.methodNames[identity.method] ?? identity.method,
+                "method": LoginMethodCatalog.name(of: identity.method),
                 "subject": identity.subject, "detail": identity.detail,
                 "createdAt": UTCDate.display(identity.createdAt),
                 "lastUsedAt": UTCDate.display(identity.lastUsedAt),

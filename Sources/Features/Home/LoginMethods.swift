@@ -12,6 +12,11 @@ public struct LoginMethod: Sendable {
         self.summary = summary
         self.path = path
     }
+
+    /// This method, built: its card links to `path`.
+    public func available(at path: String) -> LoginMethod {
+        LoginMethod(id: id, name: name, summary: summary, path: path)
+    }
 }
 
 /// The methods Vestibule offers, in the order the login page shows them. A method that is not
@@ -28,6 +33,12 @@ public enum LoginMethodCatalog {
             id: "trinsic", name: "Trinsic identity verification",
             summary: "Verify your identity document with Trinsic.", path: nil),
     ]
+
+    /// The planned method with this id (`trezor`, `trustee`, `trinsic`).
+    public static func method(_ id: String) -> LoginMethod? { planned.first { $0.id == id } }
+
+    /// The name to show for an identity's method; the id itself for one not in the catalog.
+    public static func name(of id: String) -> String { method(id)?.name ?? id }
 
     /// The planned list, with each built method's entry replacing its placeholder.
     public static func merged(available: [LoginMethod]) -> [LoginMethod] {

@@ -11,9 +11,7 @@ public struct TrezorLoginFeature: Feature {
         self.service = service
     }
 
-    public static let loginMethod = LoginMethod(
-        id: "trezor", name: "Trezor",
-        summary: "Confirm a sign-in challenge on your Trezor hardware wallet.", path: "/login/trezor")
+    public static let loginMethod = LoginMethodCatalog.method(TrezorLoginService.method)!.available(at: "/login/trezor")
 
     struct ChallengeBody: Encodable {
         let challengeHidden: String
