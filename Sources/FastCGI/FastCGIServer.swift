@@ -119,8 +119,10 @@ private struct Worker {
         }
         let params = Self.copyParameters(request.envp)
         let response: FastCGIResponse
+        var method: HTTPRequest.Method?
         do {
             let head = try ParameterDecoding.head(from: params)
+            method = head.method
             let body = Self.readBody(from: request.in, declaredLength: params.contentLength, limit: server.maxBodySize)
             let exchange = FastCGIRequest(
                 head: head, body: body, remoteAddress: params.remoteAddress ?? "", requestID: params.requestID)
@@ -131,7 +133,7 @@ private struct Worker {
                 head: HTTPResponse(status: .badRequest, headerFields: [.contentType: "text/plain"]),
                 body: Array("Bad Request\n".utf8))
         }
-        Self.write(response, to: request.out)
+        Self.write(ResponseEncoding.framed(response, method: method), to: request.out)
     }
 
     /// Copies the parameters the program reads into Swift values at once (libfcgi frees them at

@@ -61,10 +61,7 @@ public final class WebApplication: FastCGIResponder {
         let id = Self.requestID(exchange.requestID) ?? environment.random.hex(byteCount: 16)
         var logger = self.logger
         logger[metadataKey: "request_id"] = "\(id)"
-        var response = handle(exchange, id: id, logger: logger)
-        // Sent, not left to nginx: the Connector speaks HTTP/1.0 and reads to the length.
-        if response.status != .noContent { response.headers[.contentLength] = String(response.body.count) }
-        if exchange.head.method == .head { response.body = [] }
+        let response = handle(exchange, id: id, logger: logger)
         return FastCGIResponse(
             head: HTTPResponse(status: response.status, headerFields: response.headers), body: response.body)
     }

@@ -51,6 +51,18 @@ import Testing
         #expect(text == "Status: 404 Not Found\r\nContent-Type: text/plain\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n")
     }
 
+    @Test func framesEveryAnswer() {
+        let ok = FastCGIResponse(head: HTTPResponse(status: .ok), body: Array("hello".utf8))
+        #expect(ResponseEncoding.framed(ok, method: .get).head.headerFields[.contentLength] == "5")
+        let head = ResponseEncoding.framed(ok, method: .head)
+        #expect(head.body.isEmpty)
+        #expect(head.head.headerFields[.contentLength] == "5")
+        let unread = ResponseEncoding.framed(ok, method: nil)
+        #expect(unread.body == ok.body && unread.head.headerFields[.contentLength] == "5")
+        let empty = ResponseEncoding.framed(FastCGIResponse(head: HTTPResponse(status: .noContent)), method: .post)
+        #expect(empty.head.headerFields[.contentLength] == nil)
+    }
+
     /// A header value with CR/LF cannot split the response: swift-http-types replaces them.
     @Test func headerValuesCannotInjectLines() {
         let fields: HTTPFields = [.location: "/x\r\nSet-Cookie: evil=1"]

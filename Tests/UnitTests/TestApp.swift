@@ -45,7 +45,9 @@ final class TestApp: @unchecked Sendable {
         if let cookie { fields[.cookie] = "vestibule_session=\(cookie)" }
         if !body.isEmpty { fields[.contentLength] = String(body.count) }
         let head = HTTPRequest(method: method, scheme: "http", authority: "127.0.0.1", path: path, headerFields: fields)
-        let response = application.respond(to: FastCGIRequest(head: head, body: .bytes(body), remoteAddress: "127.0.0.1"))
+        // Framed as the FastCGI worker frames every answer before writing it.
+        let response = ResponseEncoding.framed(
+            application.respond(to: FastCGIRequest(head: head, body: .bytes(body), remoteAddress: "127.0.0.1")), method: method)
         return TestResponse(head: response.head, body: response.body)
     }
 
