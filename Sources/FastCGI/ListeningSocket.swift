@@ -79,24 +79,27 @@ final class ListeningSocket: Sendable {
         return (UInt(info.st_dev), UInt(info.st_ino))
     }
 
-    private static func bindUnixSocket(path: String, mode: UInt32, backlog: Int32) throws -> Int32 {
+    /// Calls `body` with the `sockaddr_un` of `path` (checked to fit, NUL-terminated).
+    private static func withUnixAddress<T>(
+        _ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T
+    ) throws -> T {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard path.utf8.count < capacity else {
+        guard path.utf8.count < MemoryLayout.size(ofValue: address.sun_path) else {
             throw SocketError(operation: "socket path is too long:", path: path, code: ENAMETOOLONG)
         }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: path.utf8) }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+    }
+
+    private static func bindUnixSocket(path: String, mode: UInt32, backlog: Int32) throws -> Int32 {
+        _ = try withUnixAddress(path) { _, _ in () }  // the length check, before anything is touched
         try removeStaleSocket(at: path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SocketError(operation: "socket", path: path, code: errno) }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: path.utf8)
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
+        let bound = try withUnixAddress(path) { address, length in bind(fd, address, length) }
         guard bound == 0 else {
             let code = errno
             _ = Glibc.close(fd)
@@ -119,22 +122,17 @@ final class ListeningSocket: Sendable {
         guard (info.st_mode & S_IFMT) == S_IFSOCK else {
             throw SocketError(operation: "refusing to replace a non-socket file at", path: path, code: EEXIST)
         }
-        guard !isListening(path) else {
+        guard try !isListening(path) else {
             throw SocketError(operation: "another process is listening at", path: path, code: EADDRINUSE)
         }
         _ = unlink(path)
     }
 
-    private static func isListening(_ path: String) -> Bool {
+    private static func isListening(_ path: String) throws -> Bool {
         let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard probe >= 0 else { return false }
         defer { _ = Glibc.close(probe) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: path.utf8.prefix(raw.count - 1)) }
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(probe, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
-        }
+        return try withUnixAddress(path) { address, length in connect(probe, address, length) == 0 }
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Testing
 @testable import FastCGI
@@ -68,5 +69,28 @@ import Testing
         let fields: HTTPFields = [.location: "/x\r\nSet-Cookie: evil=1"]
         let text = String(decoding: ResponseEncoding.headBytes(HTTPResponse(status: .seeOther, headerFields: fields)), as: UTF8.self)
         #expect(!text.contains("\r\nSet-Cookie"))
+    }
+}
+
+@Suite struct ListeningSocketTests {
+    /// A path longer than `sun_path` is refused by name, never cut short (which would bind, or
+    /// probe, another path).
+    @Test func refusesAPathTooLongForAUnixSocket() {
+        let path = "/tmp/" + String(repeating: "v", count: 120) + ".sock"
+        #expect { _ = try ListeningSocket(.unixSocket(path: path, mode: 0o600)) } throws: { error in
+            "\(error)".contains("too long")
+        }
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    /// The socket file of a process still listening is not taken over; a stale one is replaced.
+    @Test func replacesOnlyAStaleSocket() throws {
+        let path = "/tmp/vestibule-ls-\(getpid()).sock"
+        let first = try ListeningSocket(.unixSocket(path: path, mode: 0o600))
+        #expect(throws: (any Error).self) { _ = try ListeningSocket(.unixSocket(path: path, mode: 0o600)) }
+        _ = Glibc.close(first.fd)  // gone without cleaning up, like a crash
+        let second = try ListeningSocket(.unixSocket(path: path, mode: 0o600))
+        second.close()
+        #expect(!FileManager.default.fileExists(atPath: path))
     }
 }
