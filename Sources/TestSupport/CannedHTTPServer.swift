@@ -35,14 +35,18 @@ public final class CannedHTTPServer: @unchecked Sendable {
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
         }
-        guard bound, listen(fd, 64) == 0 else { throw PHP.Failure(description: "cannot listen") }
+        guard bound, listen(fd, 64) == 0 else { throw TestFailure("cannot listen") }
         self.fd = fd
         port = Int(UInt16(bigEndian: address.sin_port))
         let thread = Thread { [self] in serve() }
         thread.start()
     }
 
-    deinit { close(fd) }
+    /// Stops listening: the accept loop ends, and with it the server.
+    public func stop() {
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+    }
 
     public var requestedPaths: [String] {
         lock.lock()

@@ -7,6 +7,12 @@ public enum TestPaths {
         .deletingLastPathComponent().path
 }
 
+/// Why a test helper gave up: the message says what happened (and shows the output it got).
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
 /// A fresh directory under the system's temporary folder, removed by `remove()`.
 public struct TemporaryDirectory: Sendable {
     public let path: String
@@ -21,13 +27,11 @@ public struct TemporaryDirectory: Sendable {
 
 /// Tests/Fixtures/trustedlogin.php: the client SDK's and the Connector's cryptography in PHP itself.
 public enum PHP {
-    public struct Failure: Error, CustomStringConvertible { public let description: String }
-
     /// Runs a command of the fixture with a JSON object on stdin; returns its JSON object.
     public static func run(_ command: String, _ input: [String: Any] = [:]) throws -> [String: Any] {
         let output = try raw(command, input)
         guard let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] else {
-            throw Failure(description: "php \(command) printed \(output)")
+            throw TestFailure("php \(command) printed \(output)")
         }
         return object
     }
@@ -48,7 +52,7 @@ public enum PHP {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             let error = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw Failure(description: "php \(command) failed: \(error)")
+            throw TestFailure("php \(command) failed: \(error)")
         }
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
     }

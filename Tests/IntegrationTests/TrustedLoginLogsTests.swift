@@ -109,6 +109,7 @@ import Testing
         let api = TrustedLoginAPI(http: stack.http)
         let vendor = try PHP.run("vendor-keys")
         let site = try vendorSite(signatureKey: vendor["signPublicKey"] as! String)
+        defer { site.stop() }
 
         // The vendor's Connector verifies its team.
         let verified = try api.vendor("POST", "accounts/\(team.id)", team: team, ["api_endpoint": "http://127.0.0.1:\(site.port)/wp-json/"])

@@ -14,6 +14,11 @@ import Testing
         let site: CannedHTTPServer
 
         var endpoint: String { "http://127.0.0.1:\(site.port)/wp-json/" }
+
+        func stop() {
+            stack.stop()
+            site.stop()
+        }
     }
 
     func fixture(verified: Bool = true, environment: [String: String] = [:]) throws -> Fixture {
@@ -31,7 +36,7 @@ import Testing
 
     @Test func verifyingTheTeamFetchesAndStoresTheSigningKey() throws {
         let f = try fixture(verified: false)
-        defer { f.stack.stop() }
+        defer { f.stop() }
         let response = try f.api.vendor("POST", "accounts/\(f.team.id)", team: f.team, ["api_endpoint": f.endpoint])
         #expect(response.status == 200)
         let body = try response.json()
@@ -49,7 +54,7 @@ import Testing
 
     @Test func verificationErrors() throws {
         let f = try fixture(verified: false)
-        defer { f.stack.stop() }
+        defer { f.stop() }
         let other = try f.stack.createTeam("Other")
         // Wrong keys: 403, as the SaaS answers on this route.
         for (bearer, token) in [("0000", f.team.token), (f.team.v1Bearer, "0000"), (other.v1Bearer, f.team.token)] {
@@ -97,6 +102,7 @@ import Testing
         defer { stack.stop() }
         let team = try stack.createTeam()
         let site = try vendorSite(signatureKey: String(repeating: "ab", count: 32))
+        defer { site.stop() }
         let api = TrustedLoginAPI(http: stack.http)
         for endpoint in ["http://127.0.0.1:\(site.port)/wp-json/", "http://localhost:\(site.port)/", "http://169.254.169.254/latest/", "file:///etc/"] {
             let refused = try api.vendorV2("POST", "accounts/\(team.id)", team: team, ["api_endpoint": endpoint])
@@ -111,14 +117,14 @@ import Testing
     /// A proxy in the environment is not used: the address check must see the real target.
     @Test func proxiesFromTheEnvironmentAreIgnored() throws {
         let f = try fixture(verified: false, environment: ["http_proxy": "http://127.0.0.1:1", "HTTPS_PROXY": "http://127.0.0.1:1", "ALL_PROXY": "http://127.0.0.1:1"])
-        defer { f.stack.stop() }
+        defer { f.stop() }
         #expect(try f.api.vendor("POST", "accounts/\(f.team.id)", team: f.team, ["api_endpoint": f.endpoint]).status == 200)
         #expect(f.site.requestedPaths == ["/wp-json/trustedlogin/v1/signature_key"])
     }
 
     @Test func theV2BearerIsAcceptedAndChecked() throws {
         let f = try fixture()
-        defer { f.stack.stop() }
+        defer { f.stop() }
         let lookup = ["searchKeys": ["none"]]
         #expect(try f.api.vendorV2("POST", "accounts/\(f.team.id)/sites/", team: f.team, lookup).status == 204)
         #expect(try f.api.vendorV2("POST", "accounts/\(f.team.id)/sites/", team: f.team, lookup, key: "wrong").status == 401)
@@ -133,7 +139,7 @@ import Testing
 
     @Test func lookupsListLiveGrantsOldestFirst() throws {
         let f = try fixture()
-        defer { f.stack.stop() }
+        defer { f.stop() }
         let key = Hex.encode(SystemRandom().bytes(32)), spare = Hex.encode(SystemRandom().bytes(32))
         var secrets: [String] = []
         for _ in 0..<3 {
@@ -170,7 +176,7 @@ import Testing
 
     @Test func envelopeErrors() throws {
         let f = try fixture()
-        defer { f.stack.stop() }
+        defer { f.stop() }
         let grant = TrustedLoginAPI.grant(team: f.team, expiresAt: Int(Date().timeIntervalSince1970) + 60)
         let secret = grant["secretId"] as! String
         #expect(try f.api.client("POST", "sites", team: f.team, grant).status == 201)
@@ -210,7 +216,7 @@ import Testing
     /// A team that was never verified has no signing key and no endpoint to fetch one from: 424.
     @Test func envelopeWithoutAVendorKeyIs424() throws {
         let f = try fixture(verified: false)
-        defer { f.stack.stop() }
+        defer { f.stop() }
         let grant = TrustedLoginAPI.grant(team: f.team)
         #expect(try f.api.client("POST", "sites", team: f.team, grant).status == 201)
         let nonce = try PHP.run("sign-nonce", ["signSecretKey": f.vendorKeys["signSecretKey"]!])
@@ -222,7 +228,7 @@ import Testing
     /// The vendor reset its keys after verification: the envelope request fetches the new key once.
     @Test func aRotatedVendorKeyIsFetchedAgain() throws {
         let f = try fixture()
-        defer { f.stack.stop() }
+        defer { f.stop() }
         let grant = TrustedLoginAPI.grant(team: f.team)
         #expect(try f.api.client("POST", "sites", team: f.team, grant).status == 201)
         let newKeys = try PHP.run("vendor-keys")
@@ -235,7 +241,7 @@ import Testing
 
     @Test func theSigningPublicKeyIsPublishedUnderBothNames() throws {
         let f = try fixture(verified: false)
-        defer { f.stack.stop() }
+        defer { f.stop() }
         let a = try f.stack.http.request("GET", "/api/v1/envelope-signing-public-key")
         let b = try f.stack.http.request("GET", "/api/v1/envelope-signing-pubkey/")
         #expect(a.status == 200 && b.status == 200)
@@ -250,7 +256,7 @@ import Testing
 
     @Test func signingCanBeTurnedOff() throws {
         let f = try fixture(environment: ["VESTIBULE_TRUSTEDLOGIN_ENVELOPE_SIGNING": "false"])
-        defer { f.stack.stop() }
+        defer { f.stop() }
         let off = try f.stack.http.request("GET", "/api/v1/envelope-signing-public-key")
         #expect(off.status == 404)
         #expect(try off.json()["error"] as? String == "Envelope signing disabled.")

@@ -39,6 +39,7 @@ import Testing
 
     @Test func fetchesJSON() throws {
         let server = try CannedHTTPServer(.init(body: #"{"signatureKey":"ab"}"#))
+        defer { server.stop() }
         let response = try development.fetch(OutboundRequest(url: "http://127.0.0.1:\(server.port)/wp-json/x"))
         #expect(response.status == 200)
         #expect(String(decoding: response.body, as: UTF8.self) == #"{"signatureKey":"ab"}"#)
@@ -47,6 +48,7 @@ import Testing
 
     @Test func loopbackIsRefusedByDefault() throws {
         let server = try CannedHTTPServer(.init(body: "{}"))
+        defer { server.stop() }
         let client = CurlHTTPClient(policy: .publicOnly, userAgent: "VestibuleTests")
         #expect(throws: OutboundError.forbiddenAddress("127.0.0.1")) {
             try client.fetch(OutboundRequest(url: "http://127.0.0.1:\(server.port)/"))
@@ -57,7 +59,9 @@ import Testing
 
     @Test func redirectsAreNotFollowed() throws {
         let target = try CannedHTTPServer(.init(body: "{}"))
+        defer { target.stop() }
         let redirecting = try CannedHTTPServer(.init(status: 302, headers: ["Location": "http://127.0.0.1:\(target.port)/"]))
+        defer { redirecting.stop() }
         let response = try development.fetch(OutboundRequest(url: "http://127.0.0.1:\(redirecting.port)/"))
         #expect(response.status == 302)
         #expect(target.requestedPaths.isEmpty)
@@ -65,6 +69,7 @@ import Testing
 
     @Test func slowAnswersTimeOut() throws {
         let server = try CannedHTTPServer(.init(body: "{}", delay: 2))
+        defer { server.stop() }
         let start = Date()
         #expect(throws: OutboundError.timedOut) {
             try development.fetch(OutboundRequest(url: "http://127.0.0.1:\(server.port)/", timeout: .milliseconds(300)))
@@ -74,6 +79,7 @@ import Testing
 
     @Test func largeAnswersAreCutOff() throws {
         let server = try CannedHTTPServer(.init(body: String(repeating: "x", count: 100_000)))
+        defer { server.stop() }
         #expect(throws: OutboundError.tooLarge) {
             try development.fetch(OutboundRequest(url: "http://127.0.0.1:\(server.port)/", maxResponseBytes: 16 * 1024))
         }

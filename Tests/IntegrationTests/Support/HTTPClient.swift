@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A small HTTP/1.1 client over a plain TCP socket (one request per connection), so tests see
 /// exactly what nginx sent: every header line, duplicates included, and redirects unfollowed.
@@ -30,8 +31,6 @@ struct HTTPClient: Sendable {
             return String(text[range.upperBound...].prefix { $0 != "\"" })
         }
     }
-
-    struct Failure: Error, CustomStringConvertible { let description: String }
 
     func request(
         _ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8] = [],
@@ -66,7 +65,7 @@ struct HTTPClient: Sendable {
         }
         guard connected == 0 else {
             close(fd)
-            throw Failure(description: "cannot connect to 127.0.0.1:\(port)")
+            throw TestFailure("cannot connect to 127.0.0.1:\(port)")
         }
         return fd
     }
@@ -89,7 +88,7 @@ struct HTTPClient: Sendable {
         while !Self.isComplete(data) {
             let count = recv(fd, &buffer, buffer.count, 0)
             if count < 0 {
-                if data.isEmpty { throw Failure(description: "no answer (errno \(errno))") }
+                if data.isEmpty { throw TestFailure("no answer (errno \(errno))") }
                 break
             }
             if count == 0 { break }
@@ -118,11 +117,11 @@ struct HTTPClient: Sendable {
     private func parse(_ data: [UInt8]) throws -> Response {
         let separator: [UInt8] = [13, 10, 13, 10]
         guard let end = data.indices.first(where: { data[$0...].starts(with: separator) }) else {
-            throw Failure(description: "malformed response: \(String(decoding: data.prefix(200), as: UTF8.self))")
+            throw TestFailure("malformed response: \(String(decoding: data.prefix(200), as: UTF8.self))")
         }
         let lines = String(decoding: data[..<end], as: UTF8.self).components(separatedBy: "\r\n")
         let statusParts = lines[0].split(separator: " ")
-        guard statusParts.count >= 2, let status = Int(statusParts[1]) else { throw Failure(description: "bad status line \(lines[0])") }
+        guard statusParts.count >= 2, let status = Int(statusParts[1]) else { throw TestFailure("bad status line \(lines[0])") }
         let headers = lines.dropFirst().compactMap { line -> (String, String)? in
             guard let colon = line.firstIndex(of: ":") else { return nil }
             return (String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces))
@@ -140,7 +139,7 @@ struct HTTPClient: Sendable {
         while index < data.count {
             guard let lineEnd = data[index...].indices.first(where: { data[$0] == 13 }) else { break }
             let sizeText = String(decoding: data[index..<lineEnd], as: UTF8.self).split(separator: ";")[0]
-            guard let size = Int(sizeText, radix: 16) else { throw Failure(description: "bad chunk size") }
+            guard let size = Int(sizeText, radix: 16) else { throw TestFailure("bad chunk size") }
             if size == 0 { break }
             let start = lineEnd + 2
             out += data[start..<min(data.count, start + size)]

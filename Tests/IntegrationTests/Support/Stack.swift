@@ -26,11 +26,8 @@ final class Stack: @unchecked Sendable {
     var programLogPath: String { directory + "/program.log" }
     var programLog: String { (try? String(contentsOfFile: programLogPath, encoding: .utf8)) ?? "" }
 
-    struct Failure: Error, CustomStringConvertible { let description: String }
-
     init(environment: [String: String] = [:]) {
-        directory = NSTemporaryDirectory() + "vestibule-it-" + UUID().uuidString.prefix(8)
-        try! FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directory = TemporaryDirectory(prefix: "vestibule-it-").path
         port = Self.freePort()
         // Unix socket paths are limited to 108 bytes: keep it short.
         socketPath = directory + "/v.sock"
@@ -64,7 +61,7 @@ final class Stack: @unchecked Sendable {
     /// Starts `vestibule serve`, or `executable` with `arguments` (a launcher like spawn-fcgi).
     func startProgram(executable: String = Stack.binary, arguments: [String] = ["serve"]) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
-            throw Failure(description: "\(Self.binary) is not built: run `swift build` (make test does)")
+            throw TestFailure("\(Self.binary) is not built: run `swift build` (make test does)")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -89,11 +86,11 @@ final class Stack: @unchecked Sendable {
     private func waitUntilListening(_ process: Process, logStart: Int) throws {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if !process.isRunning { throw Failure(description: "the program exited at start:\n\(programLog)") }
+            if !process.isRunning { throw TestFailure("the program exited at start:\n\(programLog)") }
             if String(programLog.utf8.dropFirst(logStart))?.contains("listening") == true { return }
             usleep(20_000)
         }
-        throw Failure(description: "the program did not listen within 30 s:\n\(programLog)")
+        throw TestFailure("the program did not listen within 30 s:\n\(programLog)")
     }
 
     func startNginx(tls: NginxSite.TLS? = nil, extraIncludes: [String] = []) throws {
@@ -115,11 +112,11 @@ final class Stack: @unchecked Sendable {
     /// Sends `signal` to the program and waits up to `timeout` for it to exit; returns its status.
     @discardableResult
     func signalProgram(_ signal: Int32, timeout: TimeInterval = 15) throws -> Int32 {
-        guard let program else { throw Failure(description: "no program running") }
+        guard let program else { throw TestFailure("no program running") }
         kill(program.processIdentifier, signal)
         let deadline = Date().addingTimeInterval(timeout)
         while program.isRunning && Date() < deadline { usleep(10_000) }
-        guard !program.isRunning else { throw Failure(description: "the program did not exit within \(timeout) s") }
+        guard !program.isRunning else { throw TestFailure("the program did not exit within \(timeout) s") }
         self.program = nil
         return program.terminationReason == .uncaughtSignal ? -program.terminationStatus : program.terminationStatus
     }

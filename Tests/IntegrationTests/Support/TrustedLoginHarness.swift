@@ -35,7 +35,7 @@ extension Stack {
         guard status == 0, let json = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
             let id = json["id"] as? Int64 ?? (json["id"] as? Int).map(Int64.init), let publicKey = json["publicKey"] as? String,
             let privateKey = json["privateKey"] as? String
-        else { throw Failure(description: "team create failed: \(output)") }
+        else { throw TestFailure("team create failed: \(output)") }
         return TLTeam(id: id, name: json["name"] as? String ?? "", publicKey: publicKey, privateKey: privateKey)
     }
 

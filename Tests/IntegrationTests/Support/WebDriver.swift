@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Headless Chromium through chromedriver (Debian's chromium and chromium-driver), spoken to with
 /// the W3C WebDriver protocol over our own HTTP client.
@@ -6,8 +7,6 @@ final class WebDriver: @unchecked Sendable {
     private let driver: Process
     private let http: HTTPClient
     private let sessionID: String
-
-    struct Failure: Error, CustomStringConvertible { let description: String }
 
     init() throws {
         let port = Stack.freePort()
@@ -23,7 +22,7 @@ final class WebDriver: @unchecked Sendable {
             ready = (try? http.request("GET", "/status"))?.status == 200
             if !ready { usleep(25_000) }
         }
-        guard ready else { throw Failure(description: "chromedriver did not start") }
+        guard ready else { throw TestFailure("chromedriver did not start") }
         let capabilities: [String: Any] = [
             "capabilities": ["alwaysMatch": [
                 "browserName": "chrome",
@@ -36,7 +35,7 @@ final class WebDriver: @unchecked Sendable {
         ]
         let created = try Self.send(http, "POST", "/session", capabilities)
         guard let id = (created["value"] as? [String: Any])?["sessionId"] as? String else {
-            throw Failure(description: "no WebDriver session: \(created)")
+            throw TestFailure("no WebDriver session: \(created)")
         }
         sessionID = id
     }
@@ -57,7 +56,7 @@ final class WebDriver: @unchecked Sendable {
         let data = try body.map { try JSONSerialization.data(withJSONObject: $0) } ?? Data()
         let response = try http.request(method, path, headers: ["Content-Type": "application/json"], body: Array(data), timeout: 60)
         let json = try response.json()
-        if response.status >= 400 { throw Failure(description: "\(method) \(path): \(response.status) \(json)") }
+        if response.status >= 400 { throw TestFailure("\(method) \(path): \(response.status) \(json)") }
         return json
     }
 
@@ -74,14 +73,14 @@ final class WebDriver: @unchecked Sendable {
 
     func click(_ selector: String) throws {
         let element = try command("POST", "/element", ["using": "css selector", "value": selector]) as? [String: Any]
-        guard let id = element?.values.first as? String else { throw Failure(description: "no element \(selector)") }
+        guard let id = element?.values.first as? String else { throw TestFailure("no element \(selector)") }
         try command("POST", "/element/\(id)/click", [:])
     }
 
     /// The visible text of the first element matching `selector`.
     func text(_ selector: String) throws -> String {
         let element = try command("POST", "/element", ["using": "css selector", "value": selector]) as? [String: Any]
-        guard let id = element?.values.first as? String else { throw Failure(description: "no element \(selector)") }
+        guard let id = element?.values.first as? String else { throw TestFailure("no element \(selector)") }
         return try command("GET", "/element/\(id)/text") as? String ?? ""
     }
 
@@ -96,13 +95,13 @@ final class WebDriver: @unchecked Sendable {
             if try condition() { return }
             usleep(100_000)
         }
-        throw Failure(description: "timed out waiting for \(what); at \((try? url) ?? "?")")
+        throw TestFailure("timed out waiting for \(what); at \((try? url) ?? "?")")
     }
 
     /// Saves a PNG of the viewport as a test artifact (test-artifacts/, not committed).
     func screenshot(_ name: String) throws {
         guard let base64 = try command("GET", "/screenshot") as? String, let png = Data(base64Encoded: base64) else {
-            throw Failure(description: "no screenshot")
+            throw TestFailure("no screenshot")
         }
         let directory = Stack.repositoryRoot + "/test-artifacts"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
