@@ -85,8 +85,7 @@ import Testing
         let team = try stack.createTeam(), other = try stack.createTeam("Other")
         let api = TrustedLoginAPI(http: stack.http)
         let grant = TrustedLoginAPI.grant(team: team)
-        let secret = grant["secretId"] as! String
-        #expect(try api.client("POST", "sites", team: team, grant).status == 201)
+        let secret = try api.register(grant, team: team)
         let stranger = try api.client("DELETE", "sites/\(secret)", team: other)
         #expect(stranger.status == 200)
         #expect(try stranger.json()["deleted"] as? Bool == false)
@@ -123,8 +122,7 @@ import Testing
         let team = try stack.createTeam(), other = try stack.createTeam("Other")
         let api = TrustedLoginAPI(http: stack.http)
         let grant = TrustedLoginAPI.grant(team: team, expiresAt: Int(Date().timeIntervalSince1970) + 600)
-        let secret = grant["secretId"] as! String
-        #expect(try api.client("POST", "sites", team: team, grant).status == 201)
+        let secret = try api.register(grant, team: team)
         let check: [String: Any] = ["timestamp": Int(Date().timeIntervalSince1970), "user_agent": "Mozilla/5.0", "user_ip": "", "site_url": "https://customer.example/wp"]
         let ok = try api.client("POST", "sites/\(secret)/verify-identifier", team: team, check)
         #expect(ok.status == 204)
@@ -230,8 +228,7 @@ import Testing
         let team = try stack.createTeam()
         let api = TrustedLoginAPI(http: stack.http)
         let grant = TrustedLoginAPI.grant(team: team)
-        let secret = grant["secretId"] as! String
-        #expect(try api.client("POST", "sites", team: team, grant).status == 201)
+        let secret = try api.register(grant, team: team)
         let report: [String: Any] = ["timestamp": Int(Date().timeIntervalSince1970), "user_agent": "curl/8", "user_ip": "", "site_url": "https://customer.example/wp"]
         let reported = try api.client("POST", "report-brute-force", team: team, report)
         #expect(reported.status == 204)

@@ -11,8 +11,7 @@ import Testing
         let team = try stack.createTeam(), other = try stack.createTeam("Other")
         let api = TrustedLoginAPI(http: stack.http)
         let grant = TrustedLoginAPI.grant(team: team)
-        let secret = grant["secretId"] as! String
-        #expect(try api.client("POST", "sites", team: team, grant).status == 201)
+        let secret = try api.register(grant, team: team)
         for _ in 0..<2 {
             let check: [String: Any] = ["timestamp": 1, "user_agent": "ua", "user_ip": "198.51.100.1", "site_url": "https://customer.example/wp"]
             #expect(try api.client("POST", "sites/\(secret)/verify-identifier", team: team, check).status == 204)
@@ -146,9 +145,9 @@ import Testing
         // ... fetches the envelope with a signed nonce, checks Vestibule's signature with the key
         // it publishes, and opens the box with its own key: the renewed identifier comes out.
         let signingKey = try #require(try stack.http.request("GET", "/api/v1/envelope-signing-public-key").json()["publicKey"] as? String)
-        let nonce = try PHP.run("sign-nonce", ["signSecretKey": vendor["signSecretKey"]!])
-        let fetched = try api.vendor("POST", "sites/\(team.id)/\(secretID)/get-envelope", team: team,
-                                     ["user": ["id": 12, "name": "Agent Ada"], "nonce": nonce["nonce"]!, "signedNonce": nonce["signedNonce"]!])
+        let fetched = try api.vendor(
+            "POST", "sites/\(team.id)/\(secretID)/get-envelope", team: team,
+            try TrustedLoginAPI.envelopeBody(signSecretKey: vendor["signSecretKey"]!, user: ["id": 12, "name": "Agent Ada"]))
         #expect(fetched.status == 200)
         let opened = try PHP.run("open-envelope", [
             "envelopeJSON": fetched.text, "vendorBoxSecretKey": vendor["boxSecretKey"]!, "envelopeSigningKey": signingKey,

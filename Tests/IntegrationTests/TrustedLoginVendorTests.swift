@@ -144,8 +144,7 @@ import Testing
         var secrets: [String] = []
         for _ in 0..<3 {
             let grant = TrustedLoginAPI.grant(team: f.team, accessKey: key)
-            secrets.append(grant["secretId"] as! String)
-            #expect(try f.api.client("POST", "sites", team: f.team, grant).status == 201)
+            secrets.append(try f.api.register(grant, team: f.team))
         }
         let expiring = TrustedLoginAPI.grant(team: f.team, accessKey: spare, expiresAt: Int(Date().timeIntervalSince1970) + 60)
         #expect(try f.api.client("POST", "sites", team: f.team, expiring).status == 201)
@@ -178,11 +177,9 @@ import Testing
         let f = try fixture()
         defer { f.stop() }
         let grant = TrustedLoginAPI.grant(team: f.team, expiresAt: Int(Date().timeIntervalSince1970) + 60)
-        let secret = grant["secretId"] as! String
-        #expect(try f.api.client("POST", "sites", team: f.team, grant).status == 201)
+        let secret = try f.api.register(grant, team: f.team)
         func signed() throws -> [String: Any] {
-            let nonce = try PHP.run("sign-nonce", ["signSecretKey": f.vendorKeys["signSecretKey"]!])
-            return ["user": ["id": 7, "name": "Agent Smith"], "nonce": nonce["nonce"]!, "signedNonce": nonce["signedNonce"]!]
+            try TrustedLoginAPI.envelopeBody(signSecretKey: f.vendorKeys["signSecretKey"]!, user: ["id": 7, "name": "Agent Smith"])
         }
         let path = "sites/\(f.team.id)/\(secret)/get-envelope"
         #expect(try f.api.vendor("POST", path, team: f.team, try signed()).status == 200)
@@ -194,8 +191,7 @@ import Testing
         #expect(try replay.json()["error"] as? Bool == true)
         // A nonce signed by someone else.
         let forger = try PHP.run("vendor-keys")
-        let forged = try PHP.run("sign-nonce", ["signSecretKey": forger["signSecretKey"]!])
-        let refused = try f.api.vendor("POST", path, team: f.team, ["user": ["id": 1, "name": "x"], "nonce": forged["nonce"]!, "signedNonce": forged["signedNonce"]!])
+        let refused = try f.api.vendor("POST", path, team: f.team, try TrustedLoginAPI.envelopeBody(signSecretKey: forger["signSecretKey"]!))
         #expect(refused.status == 401)
         #expect(try refused.json()["message"] as? String == "Invalid signature - identity of vendor not validate")
         // Malformed body, unknown secret, another team, wrong keys.
@@ -218,10 +214,10 @@ import Testing
         let f = try fixture(verified: false)
         defer { f.stop() }
         let grant = TrustedLoginAPI.grant(team: f.team)
-        #expect(try f.api.client("POST", "sites", team: f.team, grant).status == 201)
-        let nonce = try PHP.run("sign-nonce", ["signSecretKey": f.vendorKeys["signSecretKey"]!])
-        let response = try f.api.vendor("POST", "sites/\(f.team.id)/\(grant["secretId"]!)/get-envelope", team: f.team,
-                                        ["user": ["id": 1, "name": "a"], "nonce": nonce["nonce"]!, "signedNonce": nonce["signedNonce"]!])
+        let secret = try f.api.register(grant, team: f.team)
+        let response = try f.api.vendor(
+            "POST", "sites/\(f.team.id)/\(secret)/get-envelope", team: f.team,
+            try TrustedLoginAPI.envelopeBody(signSecretKey: f.vendorKeys["signSecretKey"]!))
         #expect(response.status == 424)
     }
 
@@ -230,12 +226,12 @@ import Testing
         let f = try fixture()
         defer { f.stop() }
         let grant = TrustedLoginAPI.grant(team: f.team)
-        #expect(try f.api.client("POST", "sites", team: f.team, grant).status == 201)
+        let secret = try f.api.register(grant, team: f.team)
         let newKeys = try PHP.run("vendor-keys")
         f.site.set(.init(body: #"{"signatureKey":"\#(newKeys["signPublicKey"]!)"}"#))
-        let nonce = try PHP.run("sign-nonce", ["signSecretKey": newKeys["signSecretKey"]!])
-        let response = try f.api.vendor("POST", "sites/\(f.team.id)/\(grant["secretId"]!)/get-envelope", team: f.team,
-                                        ["user": ["id": 1, "name": "a"], "nonce": nonce["nonce"]!, "signedNonce": nonce["signedNonce"]!])
+        let response = try f.api.vendor(
+            "POST", "sites/\(f.team.id)/\(secret)/get-envelope", team: f.team,
+            try TrustedLoginAPI.envelopeBody(signSecretKey: newKeys["signSecretKey"]!))
         #expect(response.status == 200)
     }
 
@@ -261,10 +257,10 @@ import Testing
         #expect(off.status == 404)
         #expect(try off.json()["error"] as? String == "Envelope signing disabled.")
         let grant = TrustedLoginAPI.grant(team: f.team)
-        #expect(try f.api.client("POST", "sites", team: f.team, grant).status == 201)
-        let nonce = try PHP.run("sign-nonce", ["signSecretKey": f.vendorKeys["signSecretKey"]!])
-        let envelope = try f.api.vendor("POST", "sites/\(f.team.id)/\(grant["secretId"]!)/get-envelope", team: f.team,
-                                        ["user": ["id": 1, "name": "a"], "nonce": nonce["nonce"]!, "signedNonce": nonce["signedNonce"]!])
+        let secret = try f.api.register(grant, team: f.team)
+        let envelope = try f.api.vendor(
+            "POST", "sites/\(f.team.id)/\(secret)/get-envelope", team: f.team,
+            try TrustedLoginAPI.envelopeBody(signSecretKey: f.vendorKeys["signSecretKey"]!))
         #expect(envelope.status == 200)
         #expect(try envelope.json()["signature"] == nil)
     }

@@ -86,6 +86,19 @@ struct TrustedLoginAPI {
         return try http.request(method, uri, headers: headers, body: bytes)
     }
 
+    /// Registers `grant` as the client SDK does (POST sites, which must answer 201); its secret id.
+    func register(_ grant: [String: Any], team: TLTeam) throws -> String {
+        let response = try client("POST", "sites", team: team, grant)
+        guard response.status == 201 else { throw TestFailure("POST sites answered \(response.status): \(response.text)") }
+        return grant["secretId"] as! String
+    }
+
+    /// The Connector's get-envelope body: a fresh nonce signed with the vendor's signing key.
+    static func envelopeBody(signSecretKey: Any, user: [String: Any] = ["id": 1, "name": "a"]) throws -> [String: Any] {
+        let nonce = try PHP.run("sign-nonce", ["signSecretKey": signSecretKey])
+        return ["user": user, "nonce": nonce["nonce"]!, "signedNonce": nonce["signedNonce"]!]
+    }
+
     /// A grant the way the client SDK builds it (the identifier need not decrypt here).
     static func grant(team: TLTeam, secretID: String = Hex.encode(SystemRandom().bytes(16)), accessKey: String = Hex.encode(SystemRandom().bytes(32)),
                       expiresAt: Any = Int(Date().timeIntervalSince1970) + 86400, metaData: Any = [Any]()) -> [String: Any] {
