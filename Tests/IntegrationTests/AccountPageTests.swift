@@ -5,26 +5,11 @@ import Testing
 
 /// The account page through nginx: display name, identities, sessions and their revocation.
 @Suite(.serialized) struct AccountPageTests {
-    /// Signs `browser` in with `signer` through the real Trezor endpoints.
-    static func signIn(_ browser: Browser, as signer: TestSigner, next: String? = nil) throws -> [String: Any] {
-        _ = try browser.get("/login/trezor")
-        let challenge = try browser.postJSON("/login/trezor/challenge", [:]).json()
-        let hidden = challenge["challengeHidden"] as! String, visual = challenge["challengeVisual"] as! String
-        var body: [String: Any] = [
-            "challengeHidden": hidden, "challengeVisual": visual, "publicKey": signer.publicKeyHex,
-            "signature": Hex.encode(signer.sign(challengeHidden: Hex.decode(hidden)!, challengeVisual: visual)),
-        ]
-        if let next { body["next"] = next }
-        let response = try browser.postJSON("/login/trezor/verify", body)
-        #expect(response.status == 200)
-        return try response.json()
-    }
-
     @Test func displayNameIsEditedAndEscaped() throws {
         let stack = try Stack.start()
         defer { stack.stop() }
         let browser = Browser(stack)
-        _ = try Self.signIn(browser, as: TestSigner(seed: 5))
+        _ = try browser.signInWithTrezor(as: TestSigner(seed: 5))
         _ = try browser.get("/account")
         let saved = try browser.postForm("/account/name", ["displayName": "Ada <script>alert(1)</script>"])
         #expect(saved.status == 303)
@@ -47,9 +32,9 @@ import Testing
         defer { stack.stop() }
         let laptop = Browser(stack), phone = Browser(stack), stranger = Browser(stack)
         let key = TestSigner(seed: 11)
-        _ = try Self.signIn(laptop, as: key)
-        _ = try Self.signIn(phone, as: key)
-        _ = try Self.signIn(stranger, as: TestSigner(seed: 12))
+        _ = try laptop.signInWithTrezor(as: key)
+        _ = try phone.signInWithTrezor(as: key)
+        _ = try stranger.signInWithTrezor(as: TestSigner(seed: 12))
         let page = try laptop.get("/account").text
         let ids = page.matches(of: /\/account\/sessions\/(\d+)\/revoke/).map { String($0.1) }
         #expect(ids.count == 2)
@@ -75,9 +60,9 @@ import Testing
         let login = try Browser(stack).get("/login?next=/account")
         #expect(login.text.contains("href=\"/login/trezor?next=%2Faccount\""))
         let browser = Browser(stack)
-        #expect(try Self.signIn(browser, as: TestSigner(seed: 8), next: "/account?from=login")["redirect"] as? String == "/account?from=login")
+        #expect(try browser.signInWithTrezor(as: TestSigner(seed: 8), next: "/account?from=login")["redirect"] as? String == "/account?from=login")
         let other = Browser(stack)
-        #expect(try Self.signIn(other, as: TestSigner(seed: 9), next: "//evil.example/")["redirect"] as? String == "/account")
+        #expect(try other.signInWithTrezor(as: TestSigner(seed: 9), next: "//evil.example/")["redirect"] as? String == "/account")
         // Signed in, /login goes straight on.
         #expect(try browser.get("/login?next=/account").header("Location") == "/account")
     }

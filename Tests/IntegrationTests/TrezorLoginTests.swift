@@ -7,30 +7,6 @@ import Testing
 @Suite(.serialized) struct TrezorLoginTests {
     let key = TestSigner(seed: 42)
 
-    struct Challenge {
-        let hidden: String
-        let visual: String
-    }
-
-    func challenge(_ browser: Browser) throws -> Challenge {
-        let response = try browser.postJSON("/login/trezor/challenge", [:])
-        #expect(response.status == 200)
-        let body = try response.json()
-        let hidden = try #require(body["challengeHidden"] as? String)
-        let visual = try #require(body["challengeVisual"] as? String)
-        #expect(Hex.isLowercase(hidden, length: 64))
-        #expect(visual.wholeMatch(of: /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/) != nil)
-        return Challenge(hidden: hidden, visual: visual)
-    }
-
-    func answer(_ challenge: Challenge, signer: TestSigner, address: String? = nil) -> [String: Any] {
-        let signature = signer.sign(challengeHidden: Hex.decode(challenge.hidden)!, challengeVisual: challenge.visual)
-        return [
-            "challengeHidden": challenge.hidden, "challengeVisual": challenge.visual,
-            "publicKey": signer.publicKeyHex, "signature": Hex.encode(signature), "address": address ?? signer.address,
-        ]
-    }
-
     /// A browser that has opened the Trezor page (and so has a session and a CSRF token).
     func browserOnTrezorPage(_ stack: Stack) throws -> Browser {
         let browser = Browser(stack)
@@ -44,8 +20,8 @@ import Testing
         defer { stack.stop() }
         let browser = try browserOnTrezorPage(stack)
         let anonymousCookie = browser.jar.cookies["vestibule_session"]
-        let given = try challenge(browser)
-        let verified = try browser.postJSON("/login/trezor/verify", answer(given, signer: key))
+        let given = try browser.trezorChallenge()
+        let verified = try browser.postJSON("/login/trezor/verify", given.answer(signer: key))
         #expect(verified.status == 200)
         let body = try verified.json()
         #expect(body["redirect"] as? String == "/account")
@@ -62,7 +38,7 @@ import Testing
 
         // The same key again, in a new browser: the same account, not a new one.
         let second = try browserOnTrezorPage(stack)
-        let again = try second.postJSON("/login/trezor/verify", answer(try challenge(second), signer: key))
+        let again = try second.postJSON("/login/trezor/verify", try second.trezorChallenge().answer(signer: key))
         #expect(try again.json()["created"] as? Bool == false)
         #expect(try second.get("/account").text.contains(key.publicKeyHex))
 
@@ -77,8 +53,8 @@ import Testing
         let stack = try Stack.start()
         defer { stack.stop() }
         let browser = try browserOnTrezorPage(stack)
-        let given = try challenge(browser)
-        let signed = answer(given, signer: key)
+        let given = try browser.trezorChallenge()
+        let signed = given.answer(signer: key)
         #expect(try browser.postJSON("/login/trezor/verify", signed).status == 200)
         _ = try browser.get("/account")  // a fresh CSRF token for the rotated session
         let replay = try browser.postJSON("/login/trezor/verify", signed)
@@ -91,21 +67,21 @@ import Testing
         defer { stack.stop() }
         let alice = try browserOnTrezorPage(stack)
         let mallory = try browserOnTrezorPage(stack)
-        let alicesChallenge = try challenge(alice)
-        let stolen = try mallory.postJSON("/login/trezor/verify", answer(alicesChallenge, signer: key))
+        let alicesChallenge = try alice.trezorChallenge()
+        let stolen = try mallory.postJSON("/login/trezor/verify", alicesChallenge.answer(signer: key))
         #expect(stolen.status == 401)
         #expect((try stolen.json()["message"] as? String)?.contains("another browser") == true)
         // Alice's challenge is untouched by the attempt: she can still use it.
-        #expect(try alice.postJSON("/login/trezor/verify", answer(alicesChallenge, signer: key)).status == 200)
+        #expect(try alice.postJSON("/login/trezor/verify", alicesChallenge.answer(signer: key)).status == 200)
     }
 
     @Test func anExpiredChallengeIsRefused() throws {
         let stack = try Stack.start()
         defer { stack.stop() }
         let browser = try browserOnTrezorPage(stack)
-        let given = try challenge(browser)
+        let given = try browser.trezorChallenge()
         #expect(try stack.http.request("POST", "/sandbox/clock/advance?seconds=301").status == 200)
-        let late = try browser.postJSON("/login/trezor/verify", answer(given, signer: key))
+        let late = try browser.postJSON("/login/trezor/verify", given.answer(signer: key))
         #expect(late.status == 401)
         #expect((try late.json()["message"] as? String)?.contains("expired") == true)
     }
@@ -116,23 +92,23 @@ import Testing
         let browser = try browserOnTrezorPage(stack)
         let impostor = TestSigner(seed: 7)
         for _ in 0..<3 {
-            var forged = answer(try challenge(browser), signer: impostor)
+            var forged = try browser.trezorChallenge().answer(signer: impostor)
             forged["publicKey"] = key.publicKeyHex  // claims the victim's key
             forged["address"] = key.address
             let refused = try browser.postJSON("/login/trezor/verify", forged)
             #expect(refused.status == 401)
         }
         // Banned: even a correct answer is refused, with Retry-After.
-        let correct = try browser.postJSON("/login/trezor/verify", answer(try challenge(browser), signer: key))
+        let correct = try browser.postJSON("/login/trezor/verify", try browser.trezorChallenge().answer(signer: key))
         #expect(correct.status == 429)
         let retryAfter = try #require(Int(correct.header("Retry-After") ?? ""))
         #expect(retryAfter > 0 && retryAfter <= 300)
         // From a fresh browser on the same address too.
         let other = try browserOnTrezorPage(stack)
-        #expect(try other.postJSON("/login/trezor/verify", answer(try challenge(other), signer: TestSigner(seed: 9))).status == 429)
+        #expect(try other.postJSON("/login/trezor/verify", try other.trezorChallenge().answer(signer: TestSigner(seed: 9))).status == 429)
         // After the ban, the correct answer works.
         #expect(try stack.http.request("POST", "/sandbox/clock/advance?seconds=301").status == 200)
-        #expect(try browser.postJSON("/login/trezor/verify", answer(try challenge(browser), signer: key)).status == 200)
+        #expect(try browser.postJSON("/login/trezor/verify", try browser.trezorChallenge().answer(signer: key)).status == 200)
     }
 
     /// Parallel wrong answers cannot get more attempts than the limit allows.
@@ -141,7 +117,7 @@ import Testing
         defer { stack.stop() }
         let browsers = try (0..<8).map { _ in try browserOnTrezorPage(stack) }
         let forged = try browsers.map { browser -> Data in
-            var answer = answer(try challenge(browser), signer: TestSigner(seed: 3))
+            var answer = try browser.trezorChallenge().answer(signer: TestSigner(seed: 3))
             answer["publicKey"] = key.publicKeyHex
             answer["address"] = key.address
             return try JSONSerialization.data(withJSONObject: answer)
@@ -159,18 +135,18 @@ import Testing
         let stack = try Stack.start()
         defer { stack.stop() }
         let browser = try browserOnTrezorPage(stack)
-        #expect(try browser.postJSON("/login/trezor/verify", answer(try challenge(browser), signer: key)).status == 200)
+        #expect(try browser.postJSON("/login/trezor/verify", try browser.trezorChallenge().answer(signer: key)).status == 200)
         let linkPage = try browser.get("/login/trezor")
         #expect(linkPage.text.contains("Link another Trezor"))
         let spare = TestSigner(seed: 43)
-        let linked = try browser.postJSON("/login/trezor/verify", answer(try challenge(browser), signer: spare))
+        let linked = try browser.postJSON("/login/trezor/verify", try browser.trezorChallenge().answer(signer: spare))
         #expect(linked.status == 200)
         #expect(try linked.json()["created"] as? Bool == false)
         let account = try browser.get("/account").text
         #expect(account.contains(key.publicKeyHex) && account.contains(spare.publicKeyHex))
         // The spare key signs in to the same account.
         let elsewhere = try browserOnTrezorPage(stack)
-        #expect(try elsewhere.postJSON("/login/trezor/verify", answer(try challenge(elsewhere), signer: spare)).status == 200)
+        #expect(try elsewhere.postJSON("/login/trezor/verify", try elsewhere.trezorChallenge().answer(signer: spare)).status == 200)
         let seen = try elsewhere.get("/account").text
         #expect(seen.contains(key.publicKeyHex))
     }
@@ -179,7 +155,7 @@ import Testing
         let stack = try Stack.start()
         defer { stack.stop() }
         let browser = try browserOnTrezorPage(stack)
-        let good = answer(try challenge(browser), signer: key)
+        let good = try browser.trezorChallenge().answer(signer: key)
         for (field, value) in [("challengeHidden", "xyz"), ("publicKey", "04" + String(repeating: "ab", count: 32)),
                                ("signature", "1f00"), ("address", "0OIl")] {
             var body = good
