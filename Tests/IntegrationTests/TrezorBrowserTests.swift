@@ -31,8 +31,7 @@ import Testing
         let base = "http://127.0.0.1:\(stack.port)"
         try browser.open(base + "/login")
         try browser.screenshot("login")
-        try browser.open(base + "/login/trezor")
-        try browser.wait("the double to load") { try browser.script("return typeof window.TrezorConnect") as? String == "object" }
+        try browser.openTrezorPage(base + "/login/trezor")
         try browser.screenshot("trezor-login")
         try browser.click("#trezor-start")
         try browser.wait("the account page") { try browser.url == base + "/account" }
@@ -40,9 +39,8 @@ import Testing
         #expect(page.contains(signer.publicKeyHex))
         #expect(page.contains(signer.address))
         try browser.screenshot("account")
-        // The manifest the page gave Connect came from the configuration.
-        try browser.open(base + "/login/trezor")
-        try browser.wait("the double") { try browser.script("return typeof window.TrezorConnect") as? String == "object" }
+        // Already signed in, the same device again (nothing to link): back on the account page.
+        try browser.openTrezorPage(base + "/login/trezor")
         try browser.click("#trezor-start")
         try browser.wait("the account page again") { try browser.url == base + "/account" }
     }
@@ -54,8 +52,7 @@ import Testing
         defer { stack.stop() }
         let browser = try WebDriver()
         let base = "http://127.0.0.1:\(stack.port)"
-        try browser.open(base + "/login/trezor?next=%2Faccount%3Fvia%3Dfallback")
-        try browser.wait("the double to load") { try browser.script("return typeof window.TrezorConnect") as? String == "object" }
+        try browser.openTrezorPage(base + "/login/trezor?next=%2Faccount%3Fvia%3Dfallback")
         try browser.click("#trezor-start")
         try browser.wait("the account page") { try browser.url == base + "/account?via=fallback" }
         #expect(try browser.source.contains(signer.publicKeyHex))
@@ -66,8 +63,7 @@ import Testing
         defer { stack.stop() }
         let browser = try WebDriver()
         let base = "http://127.0.0.1:\(stack.port)"
-        try browser.open(base + "/login/trezor")
-        try browser.wait("the double to load") { try browser.script("return typeof window.TrezorConnect") as? String == "object" }
+        try browser.openTrezorPage(base + "/login/trezor")
         try browser.click("#trezor-start")
         try browser.wait("the error") { !(try browser.text("#trezor-error")).isEmpty }
         #expect(try browser.text("#trezor-error").contains("You cancelled the sign-in"))
@@ -77,5 +73,13 @@ import Testing
         #expect(manifest?.contains("\"appUrl\":\"http://127.0.0.1:\(stack.port)\"") == true)
         #expect(manifest?.contains("\"appName\":\"Vestibule\"") == true)
         try browser.screenshot("trezor-cancelled")
+    }
+}
+
+extension WebDriver {
+    /// Opens the Trezor page at `url` and waits for the Connect double the test serves.
+    func openTrezorPage(_ url: String) throws {
+        try open(url)
+        try wait("the Trezor Connect double to load") { try script("return typeof window.TrezorConnect") as? String == "object" }
     }
 }
