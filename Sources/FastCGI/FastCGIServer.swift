@@ -76,7 +76,7 @@ public final class FastCGIServer: Sendable {
     /// - Returns: true when every worker finished in time.
     @discardableResult
     public func waitUntilStopped(timeout: Duration) -> Bool {
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let seconds = timeout / .seconds(1)
         let done = finished.wait(timeout: .now() + seconds) == .success
         state.withLock { $0.listener }?.close()
         return done

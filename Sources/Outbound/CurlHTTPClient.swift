@@ -83,10 +83,14 @@ public struct CurlHTTPClient: HTTPFetching {
         }
     }
 
+    /// An http or https URL with a host: the only kind this client fetches.
+    public static func isFetchable(_ url: String) -> Bool {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else { return false }
+        return (scheme == "http" || scheme == "https") && !(components.host ?? "").isEmpty
+    }
+
     public func fetch(_ request: OutboundRequest) throws(OutboundError) -> OutboundResponse {
-        guard let components = URLComponents(string: request.url), let scheme = components.scheme?.lowercased(),
-            scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
-        else { throw .invalidURL }
+        guard Self.isFetchable(request.url) else { throw .invalidURL }
         guard let handle = curl_easy_init() else { throw .failed("curl_easy_init failed") }
         defer { curl_easy_cleanup(handle) }
         let transfer = Transfer(policy: policy, maxBytes: request.maxResponseBytes)
@@ -95,8 +99,7 @@ public struct CurlHTTPClient: HTTPFetching {
         defer { curl_slist_free_all(headerList) }
         for header in request.headers { headerList = curl_slist_append(headerList, "\(header.name): \(header.value)") }
 
-        let milliseconds = Int(request.timeout.components.seconds) * 1000
-            + Int(request.timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int(request.timeout / .milliseconds(1))
         vestibule_curl_setopt_string(handle, CURLOPT_URL, request.url)
         vestibule_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
         vestibule_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)

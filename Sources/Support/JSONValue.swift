@@ -41,6 +41,10 @@ public indirect enum JSONValue: Sendable, Equatable {
         return Int64(text)
     }
 
+    /// A whole number, or a string of one (PHP clients send ids either way; Laravel's `integer`
+    /// rule accepts both).
+    public var looseInteger: Int64? { integer ?? string.flatMap { Int64($0) } }
+
     public var isNull: Bool { self == .null }
 }
 

@@ -43,7 +43,7 @@ struct Respond: AsyncParsableCommand {
             for _ in 0..<(iterations / threads) { _ = application.web.respond(to: request) }
         }
         let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed / .seconds(1)
         print("\(path) → \(status): \(Int(Double(iterations) / seconds)) per second, \(String(format: "%.1f", seconds / Double(iterations) * 1e6)) µs each (\(threads) thread(s))")
     }
 
@@ -66,7 +66,7 @@ struct Respond: AsyncParsableCommand {
         let start = ContinuousClock.now
         for request in requests { statuses[application.web.respond(to: request).head.status.code, default: 0] += 1 }
         let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed / .seconds(1)
         print("POST /login/trezor/verify → \(statuses): \(Int(Double(requests.count) / seconds)) per second, \(String(format: "%.1f", seconds / Double(requests.count) * 1e6)) µs each (1 thread)")
     }
 }

@@ -48,6 +48,6 @@ struct Verifier: ParsableCommand {
         let start = ContinuousClock.now
         for _ in 0..<iterations { body() }
         let elapsed = ContinuousClock.now - start
-        return Double(iterations) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return Double(iterations) / (elapsed / .seconds(1))
     }
 }

@@ -14,7 +14,7 @@ struct RequestLogMiddleware: Middleware {
         let start = ContinuousClock.now
         let response = try next(context)
         let elapsed = ContinuousClock.now - start
-        let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        let microseconds = Int64(elapsed / .microseconds(1))
         let milliseconds = "\(microseconds / 1000).\(String(microseconds % 1000 + 1000).dropFirst())"
         context.logger.info(
             "\(context.request.method) \(context.request.path) \(response.status.code)",

@@ -118,8 +118,7 @@ struct BodyFields {
             if required { fail(field, rule: .required) }
             return nil
         }
-        if let integer = value.integer { return integer }
-        if let text = value.string, let integer = Int64(text) { return integer }
+        if let integer = value.looseInteger { return integer }
         fail(field, rule: .integer)
         return nil
     }
@@ -138,11 +137,8 @@ enum FieldFormat {
 
     static func isIP(_ text: String) -> Bool { IPAddress(text) != nil }
 
-    /// An http or https URL with a host (Laravel's `url` rule, in effect).
-    static func isURL(_ text: String) -> Bool {
-        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else { return false }
-        return (scheme == "http" || scheme == "https") && !(components.host ?? "").isEmpty
-    }
+    /// An http or https URL with a host (Laravel's `url` rule, in effect): one Vestibule could fetch.
+    static func isURL(_ text: String) -> Bool { CurlHTTPClient.isFetchable(text) }
 
     /// Printable text without spaces: keys, ids.
     static func isToken(_ text: String) -> Bool {

@@ -59,7 +59,7 @@ struct ClientSiteService: Sendable {
     /// `expiresAt`: a Unix time, or `false` for no expiry.
     private func expiry(_ fields: inout BodyFields) -> Date? {
         guard let value = fields.value("expiresAt"), !value.isNull, value != .bool(false) else { return nil }
-        guard let seconds = value.integer ?? value.string.flatMap({ Int64($0) }), seconds > 0 else {
+        guard let seconds = value.looseInteger, seconds > 0 else {
             fields.fail("expiresAt", "The expires at field must be a Unix time or false.")
             return nil
         }

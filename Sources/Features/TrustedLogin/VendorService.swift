@@ -103,7 +103,7 @@ struct VendorService: Sendable {
         try team.requireOwn(accountID)
         var fields = try BodyFields(request)
         let user = fields.value("user")
-        let userID = user?["id"]?.integer ?? user?["id"]?.string.flatMap { Int64($0) }
+        let userID = user?["id"]?.looseInteger
         if user == nil || userID == nil { fields.fail("user.id", rule: .required) }
         let userName = user?["name"]?.string
         let nonce = fields.string("nonce", max: 256)
