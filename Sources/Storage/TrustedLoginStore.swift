@@ -63,8 +63,9 @@ public struct TrustedLoginStore: Sendable {
     }
 
     @discardableResult
-    public func deleteGrant(_ db: Database, id: Int64) throws -> Bool {
-        try Grant.deleteOne(db, key: id)
+    /// Deletes the team's grant for `secretID`; false when the team has none.
+    public func deleteGrant(_ db: Database, teamID: Int64, secretID: String) throws -> Bool {
+        try Grant.filter(Column("team_id") == teamID && Column("secret_id") == secretID).deleteAll(db) > 0
     }
 
     /// Live grants of a team whose access key is one of `accessKeys`, oldest first.
@@ -89,10 +90,19 @@ public struct TrustedLoginStore: Sendable {
         _ = try login.inserted(db)
     }
 
-    /// Support logins of a team since `since`, optionally of one grant, newest first.
-    public func supportLogins(_ db: Database, teamID: Int64, since: Date, secretID: String? = nil) throws -> [SupportLogin] {
-        var request = SupportLogin.filter(Column("team_id") == teamID && Column("occurred_at") >= since.timeIntervalSince1970)
-        if let secretID { request = request.filter(Column("secret_id") == secretID) }
+    /// Support logins of a team in `[since, before)`, newest first; optionally of one site (its
+    /// secret id, or the grant's numeric id) and of one vendor user.
+    public func supportLogins(
+        _ db: Database, teamID: Int64, since: Date, before: Date, site: String? = nil, userID: Int64? = nil
+    ) throws -> [SupportLogin] {
+        var request = SupportLogin.filter(
+            Column("team_id") == teamID && Column("occurred_at") >= since.timeIntervalSince1970
+                && Column("occurred_at") < before.timeIntervalSince1970)
+        if let site {
+            let bySecret = Column("secret_id") == site
+            request = request.filter(Int64(site).map { bySecret || Column("grant_id") == $0 } ?? bySecret)
+        }
+        if let userID { request = request.filter(Column("user_id") == userID) }
         return try request.order(Column("occurred_at").desc, Column("id").desc).fetchAll(db)
     }
 

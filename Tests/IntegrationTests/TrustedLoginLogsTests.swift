@@ -164,6 +164,19 @@ import Testing
         let check: [String: Any] = ["timestamp": Int(Date().timeIntervalSince1970), "user_agent": "Mozilla/5.0", "user_ip": "", "site_url": "https://customer.example/wp"]
         #expect(try api.client("POST", "sites/\(secretID)/verify-identifier", team: team, check).status == 204)
 
+        // The activity log: the envelope fetch (by user 12) and the login, by site and by user.
+        func count(_ query: String) throws -> Int? {
+            let response = try api.vendor("GET", "logs/logins/\(team.id)\(query)", team: team)
+            return (try JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]])?.first?["count"] as? Int
+        }
+        let rows = try api.vendor("GET", "logs/logins/\(team.id)/site/\(secretID)?data=1", team: team)
+        let grantID = try #require(((try JSONSerialization.jsonObject(with: Data(rows.body)) as? [[String: Any]])?
+            .first?["data"] as? [[String: Any]])?.first?["siteId"] as? Int)
+        #expect(try count("/site/\(secretID)") == 2)
+        #expect(try count("/site/\(grantID)") == 2)
+        #expect(try count("?user_id=12") == 1)
+        #expect(try count("?user_id=13") == 0)
+
         // A failed login is reported and read back from the logs.
         let attempt: [String: Any] = [
             "code": "login_failed", "detailed_reason": "Identifier mismatch", "client_site_url": "https://customer.example",

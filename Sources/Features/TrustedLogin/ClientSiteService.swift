@@ -94,10 +94,7 @@ struct ClientSiteService: Sendable {
     /// Revokes a grant. An unknown secret (or another team's) is not an error: the client would
     /// retry five times; it gets `deleted: false` instead, and learns nothing about other teams.
     func revoke(team: Team, secretID: String) throws -> Response {
-        let deleted = try database.write { db -> Bool in
-            guard let grant = try store.grant(db, teamID: team.id!, secretID: secretID) else { return false }
-            return try store.deleteGrant(db, id: grant.id!)
-        }
+        let deleted = try database.write { db in try store.deleteGrant(db, teamID: team.id!, secretID: secretID) }
         if deleted { return Response.json(.object([("deleted", .bool(true))])) }
         return Response.json(.object([("deleted", .bool(false)), ("reason", .string("unknown_secret_id"))]))
     }

@@ -25,10 +25,8 @@ struct LogService: Sendable {
         let periods = Self.periods(
             monthly: monthly, length: length, start: query["start"].flatMap(ClientDate.parse), now: clock.now())
         let logins = try database.read { db in
-            try store.supportLogins(db, teamID: team.id!, since: periods.last!.start)
-        }.filter { login in
-            (siteID == nil || login.secretID == siteID || login.grantID.map(String.init) == siteID)
-                && (userFilter == nil || login.userID == userFilter)
+            try store.supportLogins(
+                db, teamID: team.id!, since: periods.last!.start, before: periods.first!.end, site: siteID, userID: userFilter)
         }
         let buckets: [JSONValue] = periods.map { period in
             let rows = logins.filter { $0.occurredAt >= period.start && $0.occurredAt < period.end }
