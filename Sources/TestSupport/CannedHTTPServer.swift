@@ -42,10 +42,11 @@ public final class CannedHTTPServer: @unchecked Sendable {
         thread.start()
     }
 
-    /// Stops listening: the accept loop ends, and with it the server.
+    /// Stops listening: the accept loop wakes up, closes the socket and ends, and with it the
+    /// server. (Closing here instead could hand the descriptor's number to another test's socket
+    /// while the loop is about to accept on it.)
     public func stop() {
         shutdown(fd, Int32(SHUT_RDWR))
-        close(fd)
     }
 
     public var requestedPaths: [String] {
@@ -61,6 +62,7 @@ public final class CannedHTTPServer: @unchecked Sendable {
     }
 
     private func serve() {
+        defer { close(fd) }
         while true {
             let connection = accept(fd, nil, nil)
             if connection < 0 { return }
