@@ -8,7 +8,9 @@ import Web
 
 public struct TrezorSettings: Sendable {
     /// Where the page loads Trezor Connect from; its origin is allowed by the page's CSP.
-    public var connectScriptURL: String
+    public let connectScriptURL: String
+    /// `scheme://host[:port]` of the Connect script, for the CSP: worked out once, not per page.
+    public let connectOrigin: String
     /// The manifest Trezor Connect requires: who runs this site, and where.
     public var manifestEmail: String
     public var manifestAppName: String
@@ -20,14 +22,14 @@ public struct TrezorSettings: Sendable {
         manifestAppName: String = "Vestibule", manifestAppURL: String, challengeLifetime: TimeInterval = 300
     ) {
         self.connectScriptURL = connectScriptURL
+        connectOrigin = Self.origin(of: connectScriptURL)
         self.manifestEmail = manifestEmail
         self.manifestAppName = manifestAppName
         self.manifestAppURL = manifestAppURL
         self.challengeLifetime = challengeLifetime
     }
 
-    /// `scheme://host[:port]` of the Connect script, for the CSP.
-    public var connectOrigin: String {
+    private static func origin(of connectScriptURL: String) -> String {
         guard let components = URLComponents(string: connectScriptURL), let scheme = components.scheme,
             let host = components.host
         else { return "https://connect.trezor.io" }

@@ -19,7 +19,7 @@ struct DevCommand: AsyncParsableCommand {
 
     func run() async throws {
         let signals = ShutdownSignals()
-        var configuration = try await options.load(sandboxByDefault: true)
+        var configuration = try await options.load(developmentDefaults: true)
         if case .inheritedStandardInput = configuration.listen {
             configuration.listen = .unixSocket(path: VestibuleConfiguration.defaultSocketPath, mode: 0o660)
         }

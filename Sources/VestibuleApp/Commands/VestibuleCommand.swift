@@ -17,7 +17,7 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: "A JSON configuration file (default: $VESTIBULE_CONFIG, else ./vestibule.json if present).")
     var config: String?
 
-    func load(sandboxByDefault: Bool = false) async throws -> VestibuleConfiguration {
-        try await VestibuleConfiguration.load(configFile: config, sandboxByDefault: sandboxByDefault)
+    func load(developmentDefaults: Bool = false) async throws -> VestibuleConfiguration {
+        try await VestibuleConfiguration.load(configFile: config, developmentDefaults: developmentDefaults)
     }
 }

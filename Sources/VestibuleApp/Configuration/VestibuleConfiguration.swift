@@ -35,13 +35,13 @@ public struct VestibuleConfiguration: Sendable {
 
     /// - Parameters:
     ///   - configFile: an explicit file (must exist); nil uses `VESTIBULE_CONFIG` or `./vestibule.json` if present.
-    ///   - sandboxByDefault: the `dev` command turns the sandbox on unless the configuration says otherwise.
+    ///   - developmentDefaults: the `dev` command's defaults, which the configuration may override:
+    ///     the sandbox on, and outbound requests allowed to this machine (where `dev` runs the
+    ///     vendor sites and provider emulators).
     public static func load(
         environment: [String: String] = ProcessInfo.processInfo.environment, configFile: String? = nil,
-        sandboxByDefault: Bool = false
+        developmentDefaults: Bool = false
     ) async throws -> VestibuleConfiguration {
-        // `dev` runs vendor sites and providers on this machine: let outbound requests reach them.
-        let developmentDefaults = sandboxByDefault
         let filePath = configFile ?? environment["VESTIBULE_CONFIG"]
             ?? (FileManager.default.fileExists(atPath: "vestibule.json") ? "vestibule.json" : nil)
         var file: (provider: any ConfigProvider, path: String)?
@@ -56,7 +56,7 @@ public struct VestibuleConfiguration: Sendable {
             }
         }
         let reader = SettingsReader(environment: environment, file: file)
-        let configuration = try read(reader, sandboxByDefault: sandboxByDefault, development: developmentDefaults)
+        let configuration = try read(reader, developmentDefaults: developmentDefaults)
         if let filePath {
             let unknown = try SettingsReader.leafKeys(ofJSONFile: filePath).filter { !reader.keysRead.contains($0) }
             if let first = unknown.first {
@@ -68,7 +68,7 @@ public struct VestibuleConfiguration: Sendable {
         return configuration
     }
 
-    private static func read(_ reader: SettingsReader, sandboxByDefault: Bool, development: Bool) throws -> VestibuleConfiguration {
+    private static func read(_ reader: SettingsReader, developmentDefaults: Bool) throws -> VestibuleConfiguration {
         let publicURL = try reader.parsed(
             "publicURL", default: PublicURL(string: "http://127.0.0.1:8080")!,
             expected: "an http or https URL with a host and no path, like https://login.example.com",
@@ -99,7 +99,7 @@ public struct VestibuleConfiguration: Sendable {
             databasePath: try nonEmpty(reader, "database", default: defaultDatabasePath),
             templatesPath: try nonEmpty(reader, "templates", default: "templates"),
             secretKeyFile: try nonEmpty(reader, "secretKeyFile", default: "var/secret.key"),
-            sandbox: try reader.bool("sandbox", default: sandboxByDefault),
+            sandbox: try reader.bool("sandbox", default: developmentDefaults),
             logLevel: try reader.parsed(
                 "logLevel", default: .info, expected: "one of trace, debug, info, notice, warning, error, critical",
                 Logger.Level.init(rawValue:)),
@@ -118,7 +118,7 @@ public struct VestibuleConfiguration: Sendable {
                 loginAttemptsPerTeam: try reader.int("trustedlogin.loginAttemptsPerTeam", default: 100, in: 1...1_000_000),
                 loginAttemptsWindow: TimeInterval(try reader.int("trustedlogin.loginAttemptsWindow", default: 60, in: 1...86400)),
                 logRetentionDays: try reader.int("trustedlogin.logRetentionDays", default: 90, in: 1...3650)),
-            allowPrivateNetworks: try reader.bool("outbound.allowPrivateNetworks", default: development))
+            allowPrivateNetworks: try reader.bool("outbound.allowPrivateNetworks", default: developmentDefaults))
     }
 
     private static func readTrezor(_ reader: SettingsReader, publicURL: PublicURL) throws -> TrezorSettings {
