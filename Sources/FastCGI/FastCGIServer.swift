@@ -145,12 +145,9 @@ private struct Worker {
         while let entry = cursor.pointee {
             let bytes = UnsafeRawBufferPointer(start: entry, count: strlen(entry))
             if let equals = bytes.firstIndex(of: UInt8(ascii: "=")) {
-                let name = UnsafeRawBufferPointer(rebasing: bytes[..<equals])
-                if CGIParameters.isRead(name) {
-                    params.add(
-                        name: name,
-                        value: String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(equals + 1)...]), as: UTF8.self))
-                }
+                params.add(
+                    name: UnsafeRawBufferPointer(rebasing: bytes[..<equals]),
+                    value: String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(equals + 1)...]), as: UTF8.self))
             }
             cursor += 1
         }

@@ -34,36 +34,28 @@ public struct CGIParameters: Sendable {
             fields.append(HTTPField(name: fieldName, value: text))
             return
         }
-        switch String(decoding: name, as: UTF8.self) {
-        case "REQUEST_METHOD": method = value()
-        case "REQUEST_URI": requestURI = value()
-        case "DOCUMENT_URI": documentURI = value()
-        case "HTTPS": https = value()
-        case "REQUEST_SCHEME": requestScheme = value()
-        case "REMOTE_ADDR": remoteAddress = value()
-        case "REQUEST_ID": requestID = value()
-        case "CONTENT_TYPE": fields.append(HTTPField(name: .contentType, value: value()))
-        case "CONTENT_LENGTH":
-            contentLength = value()
-            fields.append(HTTPField(name: .contentLength, value: contentLength!))
-        default: break
-        }
+        guard let reader = Self.readers.first(where: { name.elementsEqual($0.name) }) else { return }
+        reader.read(&self, value())
     }
 
-    /// The names of the parameters `add` reads, for skipping the rest before making strings.
-    public static func isRead<Name: Collection<UInt8>>(_ name: Name) -> Bool {
-        name.starts(with: httpPrefix) || readNames.contains { name.elementsEqual($0) }
-    }
+    /// The other parameters the program reads, each with where it goes; the rest are skipped.
+    static let readers: [(name: [UInt8], read: @Sendable (inout CGIParameters, String) -> Void)] = [
+        (Array("REQUEST_METHOD".utf8), { $0.method = $1 }),
+        (Array("REQUEST_URI".utf8), { $0.requestURI = $1 }),
+        (Array("DOCUMENT_URI".utf8), { $0.documentURI = $1 }),
+        (Array("HTTPS".utf8), { $0.https = $1 }),
+        (Array("REQUEST_SCHEME".utf8), { $0.requestScheme = $1 }),
+        (Array("REMOTE_ADDR".utf8), { $0.remoteAddress = $1 }),
+        (Array("REQUEST_ID".utf8), { $0.requestID = $1 }),
+        (Array("CONTENT_TYPE".utf8), { $0.fields.append(HTTPField(name: .contentType, value: $1)) }),
+        (Array("CONTENT_LENGTH".utf8), { $0.contentLength = $1; $0.fields.append(HTTPField(name: .contentLength, value: $1)) }),
+    ]
 
     static let httpPrefix = Array("HTTP_".utf8)
     static let httpProxy = Array("HTTP_PROXY".utf8)
     static let httpHost = Array("HTTP_HOST".utf8)
     static let httpContentType = Array("HTTP_CONTENT_TYPE".utf8)
     static let httpContentLength = Array("HTTP_CONTENT_LENGTH".utf8)
-    static let readNames = [
-        "REQUEST_METHOD", "REQUEST_URI", "DOCUMENT_URI", "HTTPS", "REQUEST_SCHEME", "REMOTE_ADDR", "REQUEST_ID",
-        "CONTENT_TYPE", "CONTENT_LENGTH",
-    ].map { Array($0.utf8) }
 
     /// `USER_AGENT` → `user-agent`.
     static func fieldName<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> HTTPField.Name? {
