@@ -38,8 +38,8 @@ struct SecurityHeadersMiddleware: Middleware {
     static let requestID = HTTPField.Name("X-Request-ID")!
     static let defaultPolicy = SecurityPolicy()
     static let defaultPolicyFields: [HTTPField] = [
-        HTTPField(name: .contentSecurityPolicy, value: SecurityPolicy().contentSecurityPolicy),
-        HTTPField(name: openerPolicy, value: SecurityPolicy().openerPolicy),
+        HTTPField(name: .contentSecurityPolicy, value: defaultPolicy.contentSecurityPolicy),
+        HTTPField(name: openerPolicy, value: defaultPolicy.openerPolicy),
     ]
     static let strictTransportSecurityField = HTTPField(name: .strictTransportSecurity, value: "max-age=31536000; includeSubDomains")
     static let noStoreField = HTTPField(name: .cacheControl, value: "no-store")
@@ -50,11 +50,17 @@ struct SecurityHeadersMiddleware: Middleware {
         HTTPField(name: permissionsPolicy, value: "camera=(), microphone=(), geolocation=(), payment=()"),
     ]
 
+    static let ownedNames: Set<HTTPField.Name> = [
+        .contentSecurityPolicy, openerPolicy, contentTypeOptions, frameOptions, referrerPolicy, permissionsPolicy,
+        .strictTransportSecurity, requestID,
+    ]
+
     func handle(_ context: RequestContext, next: (RequestContext) throws -> Response) throws -> Response {
         var response = try next(context)
         let policy = context.securityPolicy
-        // Built as one list: handlers never set these, and one HTTPFields beats many appends.
-        var fields = Array(response.headers)
+        // Built as one list (one HTTPFields beats many assignments); a handler's own value of one
+        // of these is dropped, so each is sent once, as set here.
+        var fields = response.headers.filter { !Self.ownedNames.contains($0.name) }
         fields.reserveCapacity(fields.count + 10)
         if policy == Self.defaultPolicy {
             fields += Self.defaultPolicyFields

@@ -20,7 +20,17 @@ import Testing
             routes.api(.get, "/api/invalid") { _ in
                 throw HTTPError.validation([("api_endpoint", ["The api endpoint field is required."])])
             }
+            routes.api(.get, "/api/framed") { _ in
+                Response(status: .ok, headers: [HTTPField.Name("X-Frame-Options")!: "ALLOWALL"], body: [])
+            }
         }
+    }
+
+    /// A security header a handler sets is replaced, not sent twice with the safe value.
+    @Test func securityHeadersAreSentOnceWithTheSafeValue() async throws {
+        let app = try await TestApp(features: [Failing()])
+        let response = app.send(.get, "/api/framed")
+        #expect(response.head.headerFields[values: HTTPField.Name("X-Frame-Options")!] == ["DENY"])
     }
 
     @Test func unknownPageIsTheHTML404PageInTheLayout() async throws {
