@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// Where secrets and identifiers come from: the system CSPRNG unless a test injects otherwise.
@@ -9,10 +8,12 @@ public protocol RandomSource: Sendable {
 public struct SystemRandom: RandomSource {
     public init() {}
 
-    /// Bytes from BoringSSL's CSPRNG (through swift-crypto): one call, not a system call per byte.
+    /// Bytes from the system CSPRNG: glibc's `arc4random_buf`, which fills the whole buffer from
+    /// `getrandom(2)` in one call (swift-crypto's SymmetricKey(size:) makes one per 8 bytes).
     public func bytes(_ count: Int) -> [UInt8] {
-        guard count > 0 else { return [] }
-        return SymmetricKey(size: SymmetricKeySize(bitCount: count * 8)).withUnsafeBytes { Array($0) }
+        var out = [UInt8](repeating: 0, count: count)
+        out.withUnsafeMutableBytes { if let base = $0.baseAddress { arc4random_buf(base, $0.count) } }
+        return out
     }
 }
 
