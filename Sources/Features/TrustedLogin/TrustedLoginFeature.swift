@@ -5,9 +5,10 @@ import Storage
 import Support
 import Web
 
-/// The TrustedLogin API under `/api/v1`, wire-compatible with the hosted service, for the client
-/// SDK on customer sites and the Connector on vendor sites (shared/spec/trustedlogin-api.md).
-public struct TrustedLoginFeature: Feature {
+/// The TrustedLogin services, made once by the program's wiring and shared by everything that
+/// shows or changes grants, logs and keys: the API here, and the admin pages.
+public struct TrustedLoginServices: Sendable {
+    let teams: TeamService
     let credentials: Credentials
     let clientSites: ClientSiteService
     let vendors: VendorService
@@ -19,12 +20,31 @@ public struct TrustedLoginFeature: Feature {
         random: any RandomSource
     ) {
         let database = teams.database, clock = teams.clock
+        self.teams = teams
         credentials = Credentials(teams: teams, clock: clock)
         clientSites = ClientSiteService(database: database, clock: clock, random: random, settings: settings)
         signer = EnvelopeSigner(enabled: settings.envelopeSigning, database: database, clock: clock, secretKey: secretKey)
         vendors = VendorService(
             database: database, clock: clock, signer: signer, fetcher: SignatureKeyFetcher(http: http), clientSites: clientSites)
         logs = LogService(database: database, clock: clock)
+    }
+}
+
+/// The TrustedLogin API under `/api/v1`, wire-compatible with the hosted service, for the client
+/// SDK on customer sites and the Connector on vendor sites (shared/spec/trustedlogin-api.md).
+public struct TrustedLoginFeature: Feature {
+    let credentials: Credentials
+    let clientSites: ClientSiteService
+    let vendors: VendorService
+    let logs: LogService
+    let signer: EnvelopeSigner
+
+    public init(services: TrustedLoginServices) {
+        credentials = services.credentials
+        clientSites = services.clientSites
+        vendors = services.vendors
+        logs = services.logs
+        signer = services.signer
     }
 
     static let forbidden = HTTPError(

@@ -43,11 +43,11 @@ public func buildApplication(_ configuration: VestibuleConfiguration, logger: Lo
     if configuration.allowPrivateNetworks {
         logger.warning("outbound requests may reach loopback and private networks (outbound.allowPrivateNetworks)")
     }
-    let trustedLogin = TrustedLoginFeature(
+    let trustedLogin = TrustedLoginServices(
         teams: teams, settings: configuration.trustedLogin, http: outbound, secretKey: secretKey, random: random)
 
     var features: [any Feature] = [
-        AccountFeature(accounts: accounts), TrezorLoginFeature(service: trezor), trustedLogin,
+        AccountFeature(accounts: accounts), TrezorLoginFeature(service: trezor), TrustedLoginFeature(services: trustedLogin),
     ]
     if configuration.sandbox {
         logger.warning("sandbox is on: provider emulators and test aids are mounted; never use this in production")
