@@ -33,18 +33,10 @@ public struct TrustedLoginServices: Sendable {
 /// The TrustedLogin API under `/api/v1`, wire-compatible with the hosted service, for the client
 /// SDK on customer sites and the Connector on vendor sites (shared/spec/trustedlogin-api.md).
 public struct TrustedLoginFeature: Feature {
-    let credentials: Credentials
-    let clientSites: ClientSiteService
-    let vendors: VendorService
-    let logs: LogService
-    let signer: EnvelopeSigner
+    let services: TrustedLoginServices
 
     public init(services: TrustedLoginServices) {
-        credentials = services.credentials
-        clientSites = services.clientSites
-        vendors = services.vendors
-        logs = services.logs
-        signer = services.signer
+        self.services = services
     }
 
     static let forbidden = HTTPError(
@@ -59,46 +51,46 @@ public struct TrustedLoginFeature: Feature {
 
     private func registerClientSite(_ routes: inout Routes) {
         routes.api(.post, "/api/v1/sites") { context in
-            try clientSites.upsert(team: try credentials.client(context.request), request: context.request)
+            try services.clientSites.upsert(team: try services.credentials.client(context.request), request: context.request)
         }
         routes.api(.delete, "/api/v1/sites/:secretId") { context in
-            try clientSites.revoke(team: try credentials.client(context.request), secretID: try context.parameter("secretId"))
+            try services.clientSites.revoke(team: try services.credentials.client(context.request), secretID: try context.parameter("secretId"))
         }
         routes.api(.post, "/api/v1/sites/:secretId/verify-identifier") { context in
-            try clientSites.verifyIdentifier(
-                team: try credentials.client(context.request), secretID: try context.parameter("secretId"), request: context.request)
+            try services.clientSites.verifyIdentifier(
+                team: try services.credentials.client(context.request), secretID: try context.parameter("secretId"), request: context.request)
         }
         routes.api(.post, "/api/v1/sites/:secretId/login-attempts") { context in
-            try clientSites.reportLoginAttempt(
-                team: try credentials.client(context.request), secretID: try context.parameter("secretId"), request: context.request)
+            try services.clientSites.reportLoginAttempt(
+                team: try services.credentials.client(context.request), secretID: try context.parameter("secretId"), request: context.request)
         }
         routes.api(.post, "/api/v1/report-brute-force") { context in
-            try clientSites.reportBruteForce(team: try credentials.client(context.request), request: context.request)
+            try services.clientSites.reportBruteForce(team: try services.credentials.client(context.request), request: context.request)
         }
     }
 
     private func registerVendor(_ routes: inout Routes) {
         routes.api(.post, "/api/v1/accounts/:accountId") { context in
-            let team = try credentials.vendor(context.request, failure: Self.forbidden)
-            return try vendors.verifyTeam(team, accountID: try context.parameter("accountId"), request: context.request)
+            let team = try services.credentials.vendor(context.request, failure: Self.forbidden)
+            return try services.vendors.verifyTeam(team, accountID: try context.parameter("accountId"), request: context.request)
         }
         routes.api(.post, "/api/v1/accounts/:accountId/sites") { context in
-            try vendors.lookUp(
-                try credentials.vendor(context.request), accountID: try context.parameter("accountId"), request: context.request)
+            try services.vendors.lookUp(
+                try services.credentials.vendor(context.request), accountID: try context.parameter("accountId"), request: context.request)
         }
         routes.api(.post, "/api/v1/sites/:accountId/:secretId/get-envelope") { context in
-            try vendors.envelope(
-                try credentials.vendor(context.request), accountID: try context.parameter("accountId"),
+            try services.vendors.envelope(
+                try services.credentials.vendor(context.request), accountID: try context.parameter("accountId"),
                 secretID: try context.parameter("secretId"), request: context.request)
         }
         for path in ["/api/v1/envelope-signing-public-key", "/api/v1/envelope-signing-pubkey"] {
             routes.api(.get, path) { _ in
-                guard signer.enabled else {
+                guard services.signer.enabled else {
                     throw HTTPError(
                         .notFound, "Envelope signing disabled.",
                         jsonBody: .object([("error", .string("Envelope signing disabled."))]))
                 }
-                return Response.json(.object([("publicKey", .string(try signer.publicKeyHex))]))
+                return Response.json(.object([("publicKey", .string(try services.signer.publicKeyHex))]))
             }
         }
     }
@@ -106,25 +98,25 @@ public struct TrustedLoginFeature: Feature {
     private func registerLogs(_ routes: inout Routes) {
         routes.api(.get, "/api/v1/logs/logins/:teamId") { context in
             let team = try logReader(context)
-            return try logs.logins(team, siteID: nil, query: context.request.query)
+            return try services.logs.logins(team, siteID: nil, query: context.request.query)
         }
         routes.api(.get, "/api/v1/logs/logins/:teamId/site/:siteId") { context in
             let team = try logReader(context)
-            return try logs.logins(team, siteID: try context.parameter("siteId"), query: context.request.query)
+            return try services.logs.logins(team, siteID: try context.parameter("siteId"), query: context.request.query)
         }
         routes.api(.get, "/api/v1/logs/login-attempts/:teamId") { context in
             let team = try logReader(context)
-            return try logs.attempts(team, path: context.request.path, query: context.request.query)
+            return try services.logs.attempts(team, path: context.request.path, query: context.request.query)
         }
         routes.api(.get, "/api/v1/logs/login-attempts/:teamId/:attemptId") { context in
             let team = try logReader(context)
-            return try logs.attempt(team, id: try context.parameter("attemptId"))
+            return try services.logs.attempt(team, id: try context.parameter("attemptId"))
         }
     }
 
     /// A log reader whose team is the one in the path.
     private func logReader(_ context: RequestContext) throws -> Team {
-        let team = try credentials.logReader(context.request)
+        let team = try services.credentials.logReader(context.request)
         try team.requireOwn(try context.parameter("teamId"))
         return team
     }
