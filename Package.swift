@@ -69,13 +69,35 @@ let package = Package(
             dependencies: ["CSecp256k1", "SLIP0013", "Support"],
             swiftSettings: strict),
 
-        // Storage: the database, migrations, records and one store per aggregate.
+        // Storage, the contract: records with typed ids, one store protocol per aggregate, the
+        // unit of work. No database library.
         .target(
             name: "Storage",
+            dependencies: ["Support"],
+            swiftSettings: strict),
+        // The stores written once in SQL (`?` placeholders), over a small connection protocol
+        // each backend implements; the schema's table list. No database library either.
+        .target(
+            name: "StorageSQL",
+            dependencies: ["Storage", "Support"],
+            swiftSettings: strict),
+        // One node: SQLite through GRDB (DatabasePool, WAL). GRDB is imported internally only.
+        .target(
+            name: "StorageSQLite",
             dependencies: [
-                "Support",
+                "Storage", "StorageSQL",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // One or many nodes: PostgreSQL through libpq, one connection per worker thread.
+        .systemLibrary(
+            name: "CLibpq", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+        .target(
+            name: "StoragePostgres",
+            dependencies: [
+                "Storage", "StorageSQL", "Support", "CLibpq",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -107,7 +129,8 @@ let package = Package(
         .target(
             name: "VestibuleApp",
             dependencies: [
-                "FastCGI", "Web", "Storage", "Support", "Features", "Outbound",
+                "FastCGI", "Web", "Storage", "StorageSQL", "StorageSQLite", "StoragePostgres", "Support", "Features",
+                "Outbound",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -128,18 +151,22 @@ let package = Package(
             path: "Sources/VestibuleBench",
             swiftSettings: strict),
 
-        // Helpers the test targets share (paths, temporary folders, the PHP fixture).
+        // Helpers the test targets share (paths, temporary folders, the PHP fixture, the
+        // throwaway PostgreSQL server).
+        .target(name: "CTestSupport"),
         .target(
             name: "TestSupport",
+            dependencies: ["CTestSupport"],
             path: "Sources/TestSupport",
             swiftSettings: strict),
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "FastCGI", "Web", "Storage", "Support", "Features", "VestibuleApp", "CQRencode", "CSecp256k1", "SLIP0013", "SLIP0013Signing", "Outbound", "TestSupport",
+                "FastCGI", "Web", "Storage", "StorageSQL", "StorageSQLite", "StoragePostgres", "Support", "Features",
+                "VestibuleApp", "CQRencode", "CSecp256k1", "SLIP0013", "SLIP0013Signing", "Outbound", "TestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(

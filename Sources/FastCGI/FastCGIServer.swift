@@ -16,11 +16,14 @@ public final class FastCGIServer: Sendable {
         public var address: ListenAddress
         public var threads: Int
         public var maxBodySize: Int
+        /// Over TCP, the web servers allowed to connect (`FCGI_WEB_SERVER_ADDRS`); nil: any.
+        public var allowedPeers: Set<String>?
 
-        public init(address: ListenAddress, threads: Int = 16, maxBodySize: Int = 1 << 20) {
+        public init(address: ListenAddress, threads: Int = 16, maxBodySize: Int = 1 << 20, allowedPeers: Set<String>? = nil) {
             self.address = address
             self.threads = threads
             self.maxBodySize = maxBodySize
+            self.allowedPeers = allowedPeers
         }
     }
 
@@ -48,7 +51,7 @@ public final class FastCGIServer: Sendable {
             throw SocketError(operation: "FCGX_Init", path: "", code: errno)
         }
         let listener = try ListeningSocket(configuration.address)
-        let acceptor = Acceptor(listener: listener)
+        let acceptor = Acceptor(listener: listener, peers: PeerFilter(allowed: configuration.allowedPeers))
         state.withLock {
             $0.listener = listener
             $0.acceptor = acceptor

@@ -1,25 +1,28 @@
 import Foundation
-import GRDB
+
+/// A person with an account. They sign in with one or more identities.
+public struct User: Codable, Sendable, Equatable {
+    public var displayName: String
+    public var createdAt: Date
+
+    public init(displayName: String, createdAt: Date) {
+        self.displayName = displayName
+        self.createdAt = createdAt
+    }
+}
 
 /// A way one user signs in: a Trezor key, a Trustee token, a verified identity.
-public struct Identity: TimestampedRecord, Sendable, Identifiable {
-    public static let databaseTableName = "identities"
-    public var id: Int64?
-    public var userID: Int64
+public struct Identity: Codable, Sendable, Equatable {
+    public var userID: UserID
     public var method: String
+    /// What the method identifies the person by (for Trezor: the public key, hex).
     public var subject: String
+    /// Shown beside it (for Trezor: the address).
     public var detail: String
     public var createdAt: Date
     public var lastUsedAt: Date
 
-    enum CodingKeys: String, CodingKey {
-        case id, method, subject, detail
-        case userID = "user_id"
-        case createdAt = "created_at"
-        case lastUsedAt = "last_used_at"
-    }
-
-    public init(userID: Int64, method: String, subject: String, detail: String, at time: Date) {
+    public init(userID: UserID, method: String, subject: String, detail: String, at time: Date) {
         self.userID = userID
         self.method = method
         self.subject = subject
@@ -27,35 +30,79 @@ public struct Identity: TimestampedRecord, Sendable, Identifiable {
         createdAt = time
         lastUsedAt = time
     }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
-public struct TrezorChallenge: TimestampedRecord, Sendable, Identifiable {
-    public static let databaseTableName = "trezor_challenges"
-    public var id: Int64?
-    public var sessionID: Int64
+/// A browser session, anonymous (`userID == nil`) or signed in. Only the SHA-256 of the cookie's
+/// token is stored.
+public struct Session: Codable, Sendable, Equatable {
+    public var tokenHash: Data
+    public var userID: UserID?
+    public var createdAt: Date
+    public var lastSeenAt: Date
+    /// The absolute end, however active the session is.
+    public var expiresAt: Date
+    public var ipAddress: String
+    public var userAgent: String
+
+    public init(
+        tokenHash: Data, userID: UserID?, createdAt: Date, lastSeenAt: Date, expiresAt: Date, ipAddress: String,
+        userAgent: String
+    ) {
+        self.tokenHash = tokenHash
+        self.userID = userID
+        self.createdAt = createdAt
+        self.lastSeenAt = lastSeenAt
+        self.expiresAt = expiresAt
+        self.ipAddress = ipAddress
+        self.userAgent = userAgent
+    }
+
+    /// Still valid at `now` under an idle limit of `idleTimeout` seconds.
+    public func isLive(at now: Date, idleTimeout: TimeInterval) -> Bool {
+        now < expiresAt && now.timeIntervalSince(lastSeenAt) < idleTimeout
+    }
+}
+
+/// A Trezor sign-in challenge, bound to the browser session that asked for it.
+public struct TrezorChallenge: Codable, Sendable, Equatable {
+    public var sessionID: SessionID
     public var hidden: String
     public var visual: String
     public var createdAt: Date
     public var expiresAt: Date
     public var usedAt: Date?
 
-    enum CodingKeys: String, CodingKey {
-        case id, hidden, visual
-        case sessionID = "session_id"
-        case createdAt = "created_at"
-        case expiresAt = "expires_at"
-        case usedAt = "used_at"
-    }
-
-    public init(sessionID: Int64, hidden: String, visual: String, createdAt: Date, expiresAt: Date) {
+    public init(sessionID: SessionID, hidden: String, visual: String, createdAt: Date, expiresAt: Date) {
         self.sessionID = sessionID
         self.hidden = hidden
         self.visual = visual
         self.createdAt = createdAt
         self.expiresAt = expiresAt
     }
+}
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+/// Who a sign-in attempt is counted against: a client address (`ip`) or an identity.
+public struct RegulationSubject: Sendable, Hashable, Codable {
+    public let scope: String
+    public let value: String
+
+    public init(scope: String, value: String) {
+        self.scope = scope
+        self.value = value
+    }
+}
+
+/// A sign-in attempt regulation counts: pending while it is checked, then a failure (or deleted).
+public struct RegulationAttempt: Codable, Sendable, Equatable {
+    public var method: String
+    public var subject: RegulationSubject
+    public var failedAt: Date
+    public var pending: Bool
+
+    public init(method: String, subject: RegulationSubject, failedAt: Date, pending: Bool) {
+        self.method = method
+        self.subject = subject
+        self.failedAt = failedAt
+        self.pending = pending
+    }
 }

@@ -1,89 +1,77 @@
 import Foundation
-import GRDB
 
-public struct Team: TimestampedRecord, Sendable, Identifiable {
-    public static let databaseTableName = "teams"
+/// A TrustedLogin team: a vendor's account, with the keys its plugin and Connector use.
+public struct Team: Codable, Sendable, Equatable {
     public enum Status: String, Sendable, Codable { case active, paused, inactive }
 
-    public var id: Int64?
     public var name: String
+    /// active, paused (after a brute-force report), or inactive (not in good standing)
     public var status: Status
-    public var publicKey: String
-    public var bearerLookup: String
-    public var tokenLookup: String
-    public var apiKeyLookup: String
-    public var privateKeySealed: Data
+    public var credentials: TeamCredentials
     public var apiEndpoint: String?
     public var signatureKey: String?
     public var verifiedAt: Date?
     public var createdAt: Date
     public var keysCycledAt: Date?
 
-    enum CodingKeys: String, CodingKey {
-        case id, name, status
-        case publicKey = "public_key"
-        case bearerLookup = "bearer_lookup"
-        case tokenLookup = "token_lookup"
-        case apiKeyLookup = "api_key_lookup"
-        case privateKeySealed = "private_key_sealed"
-        case apiEndpoint = "api_endpoint"
-        case signatureKey = "signature_key"
-        case verifiedAt = "verified_at"
-        case createdAt = "created_at"
-        case keysCycledAt = "keys_cycled_at"
-    }
-
-    public init(
-        name: String, publicKey: String, bearerLookup: String, tokenLookup: String, apiKeyLookup: String,
-        privateKeySealed: Data, createdAt: Date
-    ) {
+    public init(name: String, credentials: TeamCredentials, createdAt: Date) {
         self.name = name
         status = .active
+        self.credentials = credentials
+        self.createdAt = createdAt
+    }
+
+    public var publicKey: String { credentials.publicKey }
+}
+
+/// What a team is found by: its public key, and lookup values of its secret credentials (never
+/// the credentials themselves); the private key itself only sealed.
+public struct TeamCredentials: Codable, Sendable, Equatable {
+    public var publicKey: String
+    public var bearerLookup: String
+    public var tokenLookup: String
+    public var apiKeyLookup: String
+    public var privateKeySealed: Data
+
+    public init(publicKey: String, bearerLookup: String, tokenLookup: String, apiKeyLookup: String, privateKeySealed: Data) {
         self.publicKey = publicKey
         self.bearerLookup = bearerLookup
         self.tokenLookup = tokenLookup
         self.apiKeyLookup = apiKeyLookup
         self.privateKeySealed = privateKeySealed
-        self.createdAt = createdAt
     }
+}
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+/// The column a team is looked up by.
+public enum TeamLookup: String, Sendable, CaseIterable {
+    case publicKey = "public_key"
+    case bearer = "bearer_lookup"
+    case token = "token_lookup"
+    case apiKey = "api_key_lookup"
 }
 
 /// A support-access grant from one customer site (the SaaS calls it a site or a secret).
-public struct Grant: TimestampedRecord, Sendable, Identifiable {
-    public static let databaseTableName = "grants"
-    public var id: Int64?
-    public var teamID: Int64
+public struct Grant: Codable, Sendable, Equatable {
+    public var teamID: TeamID
+    /// Chosen by the client: unique within a team, so one team learns nothing of another's.
     public var secretID: String
     public var accessKey: String
     public var identifier: String
     public var siteURL: String
     public var clientPublicKey: String
     public var nonce: String
+    /// metaData as PHP's json_encode writes it, members in the order the client sent them.
     public var metaData: String
+    /// The customer site's WordPress user id (theirs, not ours).
     public var wpUserID: Int64?
+    /// nil: no expiry (expiresAt false).
     public var expiresAt: Date?
     public var version: String?
     public var createdAt: Date
     public var updatedAt: Date
 
-    enum CodingKeys: String, CodingKey {
-        case id, identifier, nonce, version
-        case teamID = "team_id"
-        case secretID = "secret_id"
-        case accessKey = "access_key"
-        case siteURL = "site_url"
-        case clientPublicKey = "client_public_key"
-        case metaData = "meta_data"
-        case wpUserID = "wp_user_id"
-        case expiresAt = "expires_at"
-        case createdAt = "created_at"
-        case updatedAt = "updated_at"
-    }
-
     public init(
-        teamID: Int64, secretID: String, accessKey: String, identifier: String, siteURL: String,
+        teamID: TeamID, secretID: String, accessKey: String, identifier: String, siteURL: String,
         clientPublicKey: String, nonce: String, metaData: String, wpUserID: Int64?, expiresAt: Date?,
         version: String?, at time: Date
     ) {
@@ -102,40 +90,26 @@ public struct Grant: TimestampedRecord, Sendable, Identifiable {
         updatedAt = time
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-
     public func isLive(at now: Date) -> Bool { expiresAt.map { $0 > now } ?? true }
 }
 
-public struct SupportLogin: TimestampedRecord, Sendable, Identifiable {
-    public static let databaseTableName = "support_logins"
-    public var id: Int64?
-    public var teamID: Int64
-    public var grantID: Int64?
+/// A support login: the customer site checked an agent in (`login`), or the vendor fetched the
+/// envelope (`envelope`).
+public struct SupportLogin: Codable, Sendable, Equatable {
+    public var teamID: TeamID
+    public var grantID: GrantID?
     public var secretID: String
     public var siteURL: String
     public var event: String
+    /// The vendor's WordPress user, as the Connector sent it.
     public var userID: Int64?
     public var userName: String?
     public var userAgent: String?
     public var ipAddress: String?
     public var occurredAt: Date
 
-    enum CodingKeys: String, CodingKey {
-        case id, event
-        case teamID = "team_id"
-        case grantID = "grant_id"
-        case secretID = "secret_id"
-        case siteURL = "site_url"
-        case userID = "user_id"
-        case userName = "user_name"
-        case userAgent = "user_agent"
-        case ipAddress = "ip_address"
-        case occurredAt = "occurred_at"
-    }
-
     public init(
-        teamID: Int64, grantID: Int64?, secretID: String, siteURL: String, event: String, userID: Int64? = nil,
+        teamID: TeamID, grantID: GrantID?, secretID: String, siteURL: String, event: String, userID: Int64? = nil,
         userName: String? = nil, userAgent: String? = nil, ipAddress: String? = nil, at time: Date
     ) {
         self.teamID = teamID
@@ -149,15 +123,12 @@ public struct SupportLogin: TimestampedRecord, Sendable, Identifiable {
         self.ipAddress = ipAddress
         occurredAt = time
     }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
-/// A failed support login a customer site reported (`lpat_<uuid>`).
-public struct LoginAttempt: TimestampedRecord, Sendable, Identifiable {
-    public static let databaseTableName = "login_attempts"
+/// A failed support login a customer site reported. Its id (`lpat_<uuid>`) is the one the API shows.
+public struct LoginAttempt: Codable, Sendable, Equatable {
     public var id: String
-    public var teamID: Int64
+    public var teamID: TeamID
     public var secretID: String
     public var code: String
     public var detailedReason: String
@@ -168,21 +139,8 @@ public struct LoginAttempt: TimestampedRecord, Sendable, Identifiable {
     public var attemptedAt: Date
     public var receivedAt: Date
 
-    enum CodingKeys: String, CodingKey {
-        case id, code
-        case teamID = "team_id"
-        case secretID = "secret_id"
-        case detailedReason = "detailed_reason"
-        case identifierHash = "identifier_hash"
-        case clientSiteURL = "client_site_url"
-        case clientUserAgent = "client_user_agent"
-        case clientIP = "client_ip"
-        case attemptedAt = "attempted_at"
-        case receivedAt = "received_at"
-    }
-
     public init(
-        id: String, teamID: Int64, secretID: String, code: String, detailedReason: String, identifierHash: String?,
+        id: String, teamID: TeamID, secretID: String, code: String, detailedReason: String, identifierHash: String?,
         clientSiteURL: String, clientUserAgent: String?, clientIP: String?, attemptedAt: Date, receivedAt: Date
     ) {
         self.id = id
@@ -199,10 +157,10 @@ public struct LoginAttempt: TimestampedRecord, Sendable, Identifiable {
     }
 }
 
-public struct TeamEvent: TimestampedRecord, Sendable, Identifiable {
-    public static let databaseTableName = "team_events"
-    public var id: Int64?
-    public var teamID: Int64
+/// Something that happened to a team: verified, verification-failed, brute-force-reported,
+/// resumed, keys-cycled, ...
+public struct TeamEvent: Codable, Sendable, Equatable {
+    public var teamID: TeamID
     public var event: String
     public var detail: String
     public var siteURL: String?
@@ -210,17 +168,8 @@ public struct TeamEvent: TimestampedRecord, Sendable, Identifiable {
     public var ipAddress: String?
     public var occurredAt: Date
 
-    enum CodingKeys: String, CodingKey {
-        case id, event, detail
-        case teamID = "team_id"
-        case siteURL = "site_url"
-        case userAgent = "user_agent"
-        case ipAddress = "ip_address"
-        case occurredAt = "occurred_at"
-    }
-
     public init(
-        teamID: Int64, event: String, detail: String = "", siteURL: String? = nil, userAgent: String? = nil,
+        teamID: TeamID, event: String, detail: String = "", siteURL: String? = nil, userAgent: String? = nil,
         ipAddress: String? = nil, at time: Date
     ) {
         self.teamID = teamID
@@ -231,24 +180,14 @@ public struct TeamEvent: TimestampedRecord, Sendable, Identifiable {
         self.ipAddress = ipAddress
         occurredAt = time
     }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
-public struct SigningKeyRecord: TimestampedRecord, Sendable {
-    public static let databaseTableName = "signing_keys"
-    public var id: Int64?
+/// A key of Vestibule's own (the envelope signing key), the private half sealed.
+public struct SigningKey: Codable, Sendable, Equatable {
     public var purpose: String
     public var publicKey: String
     public var privateKeySealed: Data
     public var createdAt: Date
-
-    enum CodingKeys: String, CodingKey {
-        case id, purpose
-        case publicKey = "public_key"
-        case privateKeySealed = "private_key_sealed"
-        case createdAt = "created_at"
-    }
 
     public init(purpose: String, publicKey: String, privateKeySealed: Data, createdAt: Date) {
         self.purpose = purpose
@@ -256,6 +195,4 @@ public struct SigningKeyRecord: TimestampedRecord, Sendable {
         self.privateKeySealed = privateKeySealed
         self.createdAt = createdAt
     }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

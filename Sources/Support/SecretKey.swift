@@ -29,10 +29,15 @@ public struct SecretKey: Sendable {
 
     /// Reads the key file, or creates it (32 random bytes, base64, mode 0600) when it does not exist.
     public static func loadOrCreate(path: String, random: some RandomSource = SystemRandom()) throws -> SecretKey {
+        if let key = try load(path: path) { return key }
+        try create(path: path, bytes: random.bytes(32))
+        return try load(path: path)!
+    }
+
+    /// Reads the key file; nil when there is none.
+    public static func load(path: String) throws -> SecretKey? {
         let manager = FileManager.default
-        if !manager.fileExists(atPath: path) {
-            try create(path: path, bytes: random.bytes(32))
-        }
+        guard manager.fileExists(atPath: path) else { return nil }
         let attributes = try? manager.attributesOfItem(atPath: path)
         if let mode = (attributes?[.posixPermissions] as? NSNumber)?.uint16Value, mode & 0o077 != 0 {
             throw LoadError.tooOpen(path: path, mode: String(mode, radix: 8))
@@ -62,6 +67,13 @@ public struct SecretKey: Sendable {
         guard written == text.utf8.count else {
             throw LoadError.unreadable(path: path, reason: "could not be written")
         }
+    }
+
+    /// A value that tells whether two nodes hold the same key without revealing it: an HMAC of a
+    /// fixed text under a subkey of its own. The database records it on first use.
+    public var checkValue: String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("vestibule secret key check v1".utf8), using: subkey(for: "key-check"))
+        return "v1:" + Data(mac).base64EncodedString()
     }
 
     /// A key for one purpose; different purposes never share key material.

@@ -20,31 +20,27 @@ struct VerifyFixtures: AsyncParsableCommand {
     }
 
     func prepare(configuration: VestibuleConfiguration) throws {
-        let database = try AppDatabase(path: configuration.databasePath)
-        try database.migrate()
-        let sessions = SessionManager(
-            settings: configuration.session, secretKey: try SecretKey.loadOrCreate(path: configuration.secretKeyFile),
-            clock: SystemClock(), random: SystemRandom())
+        let storage = try openStorage(configuration)
+        defer { storage.storage.close() }
+        let sessions = SessionManager(settings: configuration.session, secretKey: storage.secretKey, clock: SystemClock(), random: SystemRandom())
         let signer = TestSigner(seed: 1)
         let random = SystemRandom()
         var lines: [String] = []
         lines.reserveCapacity(count)
         let visual = "2026-01-01 00:00:00"
-        try database.write { db in
+        try storage.storage.write { tx in
             for _ in 0..<count {
-                let issued = try sessions.issue(db, userID: nil, replacing: nil, ipAddress: "127.0.0.1", userAgent: "wrk")
+                let issued = try sessions.issue(tx, userID: nil, replacing: nil, ipAddress: "127.0.0.1", userAgent: "wrk")
                 let hidden = random.hex(byteCount: 32)
-                _ = try TrezorChallengeStore().insert(
-                    db,
+                _ = try tx.trezorChallenges.insert(
                     TrezorChallenge(
-                        sessionID: issued.record.id!, hidden: hidden, visual: visual, createdAt: Date(),
+                        sessionID: issued.record.id, hidden: hidden, visual: visual, createdAt: Date(),
                         expiresAt: Date().addingTimeInterval(3600)))
                 let signature = signer.sign(challengeHidden: Hex.decode(hidden)!, challengeVisual: visual)
                 let body = #"{"challengeHidden":"\#(hidden)","challengeVisual":"\#(visual)","publicKey":"\#(signer.publicKeyHex)","signature":"\#(Hex.encode(signature))","address":"\#(signer.address)"}"#
                 lines.append("\(issued.token)\t\(sessions.csrfToken(for: issued.record))\t\(body)")
             }
         }
-        try database.close()
         try (lines.joined(separator: "\n") + "\n").write(toFile: output, atomically: true, encoding: .utf8)
     }
 }

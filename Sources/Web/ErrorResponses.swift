@@ -12,6 +12,11 @@ struct ErrorResponseMiddleware: Middleware {
             return try next(context)
         } catch let error as HTTPError {
             return ErrorResponses.response(for: error, context: context)
+        } catch let error as any HTTPResponseError {
+            if let detail = error.logDetail {
+                context.logger.error("request failed", metadata: ["error": "\(detail)"])
+            }
+            return ErrorResponses.response(for: error.httpError, context: context)
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
             return ErrorResponses.response(for: ErrorResponses.internalError, context: context)

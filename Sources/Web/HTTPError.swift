@@ -1,4 +1,5 @@
 import HTTPTypes
+import Storage
 import Support
 
 /// An error that knows its HTTP status and a message that is safe to show to the client.
@@ -51,6 +52,37 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(status.code) \(message)" }
+}
+
+/// An error of another layer that knows what it means over HTTP: the error middleware answers
+/// with `httpError` and logs `logDetail` (never shown) when there is one. Domain errors conform
+/// in extensions, so the layers below Web need not know HTTP.
+public protocol HTTPResponseError: Error {
+    var httpError: HTTPError { get }
+    var logDetail: String? { get }
+}
+
+extension HTTPResponseError {
+    public var logDetail: String? { nil }
+}
+
+/// Storage that cannot be reached or written is a 503 the client may retry; the reason is for
+/// the log and `/api/status`, not for the visitor.
+extension StorageError: HTTPResponseError {
+    public var httpError: HTTPError {
+        switch self {
+        case .unavailable:
+            return HTTPError(
+                .serviceUnavailable, "This service cannot save anything right now. Please try again in a minute.",
+                headers: [.retryAfter: "30"])
+        case .conflict:
+            return HTTPError(.conflict, "Another request changed the same thing at the same moment. Please try again.")
+        case .failed:
+            return ErrorResponses.internalError
+        }
+    }
+
+    public var logDetail: String? { description }
 }
 
 extension HTTPResponse.Status {

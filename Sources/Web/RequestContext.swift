@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPTypes
 import Logging
 import Storage
@@ -18,7 +17,7 @@ public final class RequestContext {
     public var securityPolicy = SecurityPolicy()
 
     private var sessionLoaded = false
-    private var currentSession: StoredSession?
+    private var currentSession: Stored<Session>?
     private(set) var cookies: [SetCookie] = []
     private var parsedForm: FormFields?
 
@@ -34,7 +33,7 @@ public final class RequestContext {
         self.logger = logger
     }
 
-    public var database: AppDatabase { environment.database }
+    public var storage: any Storage { environment.storage }
     public var now: Date { environment.clock.now() }
 
     /// A path parameter; routes only match when it exists, so a miss is a programming error → 404.
@@ -46,13 +45,13 @@ public final class RequestContext {
     // MARK: Sessions
 
     /// The browser's live session, if it has one. API routes never have one.
-    public func session() throws -> StoredSession? {
+    public func session() throws -> Stored<Session>? {
         guard kind.usesSession else { return nil }
         if !sessionLoaded {
             sessionLoaded = true
             let values = request.head.headerFields[values: .cookie]
             if let token = Cookies.parse(values)[environment.sessions.settings.cookieName] {
-                currentSession = try environment.sessions.resume(token: token, database: database)
+                currentSession = try environment.sessions.resume(token: token, storage: storage)
                 if currentSession == nil { cookies.append(environment.sessions.clearingCookie) }
             }
         }
@@ -60,14 +59,14 @@ public final class RequestContext {
     }
 
     /// The signed-in user's id, or nil.
-    public func userID() throws -> Int64? { try session()?.userID }
+    public func userID() throws -> UserID? { try session()?.userID }
 
     /// The session, made now (anonymous) if the browser has none yet.
-    public func ensureSession() throws -> StoredSession {
+    public func ensureSession() throws -> Stored<Session> {
         if let existing = try session() { return existing }
-        let issued = try database.write { db in
+        let issued = try storage.write { tx in
             try environment.sessions.issue(
-                db, userID: nil, replacing: nil, ipAddress: request.remoteAddress, userAgent: request.userAgent)
+                tx, userID: nil, replacing: nil, ipAddress: request.remoteAddress, userAgent: request.userAgent)
         }
         adopt(issued)
         return issued.record
@@ -89,8 +88,8 @@ public final class RequestContext {
 
     /// Ends the session: deletes its row and clears the cookie.
     public func endSession() throws {
-        if let current = try session(), let id = current.id {
-            try database.write { db in _ = try environment.sessions.store.delete(db, id: id) }
+        if let current = try session() {
+            try storage.write { tx in try tx.sessions.delete(current.id) }
         }
         currentSession = nil
         cookies.removeAll { $0.name == environment.sessions.settings.cookieName }

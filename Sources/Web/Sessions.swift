@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 import Storage
 import Support
 
@@ -24,7 +23,7 @@ public struct SessionSettings: Sendable {
 /// A session just created: the raw token goes into the cookie, only its hash into the database.
 public struct IssuedSession: Sendable {
     public let token: String
-    public let record: StoredSession
+    public let record: Stored<Session>
 }
 
 /// Creates, finds, rotates and ends browser sessions. The cookie holds a random 256-bit token;
@@ -32,7 +31,6 @@ public struct IssuedSession: Sendable {
 /// from the secret key, so it needs no storage and changes whenever the session does.
 public struct SessionManager: Sendable {
     public let settings: SessionSettings
-    let store = SessionStore()
     let clock: any WallClock
     let random: any RandomSource
     private let csrfKey: SymmetricKey
@@ -49,14 +47,13 @@ public struct SessionManager: Sendable {
     /// Makes a new session, for `userID` or anonymous, inside the caller's transaction.
     /// Pass the current session's id to rotate it: that row is deleted in the same transaction.
     public func issue(
-        _ db: Database, userID: Int64?, replacing previousID: Int64?, ipAddress: String, userAgent: String
+        _ tx: any Transaction, userID: UserID?, replacing previousID: SessionID?, ipAddress: String, userAgent: String
     ) throws -> IssuedSession {
-        if let previousID { try store.delete(db, id: previousID) }
+        if let previousID { try tx.sessions.delete(previousID) }
         let token = random.token()
         let now = clock.now()
-        let record = try store.insert(
-            db,
-            StoredSession(
+        let record = try tx.sessions.insert(
+            Session(
                 tokenHash: Self.hash(token: token), userID: userID, createdAt: now, lastSeenAt: now,
                 expiresAt: now.addingTimeInterval(settings.absoluteTimeout),
                 ipAddress: String(ipAddress.prefix(64)), userAgent: String(userAgent.prefix(512))))
@@ -64,22 +61,22 @@ public struct SessionManager: Sendable {
     }
 
     /// The live session for a cookie token; a dead one is deleted and reported as nil.
-    func resume(token: String, database: AppDatabase) throws -> StoredSession? {
+    func resume(token: String, storage: any Storage) throws -> Stored<Session>? {
         let hash = Self.hash(token: token)
-        guard let found = try database.read({ db in try store.find(db, tokenHash: hash) }) else { return nil }
+        guard let found = try storage.read({ tx in try tx.sessions.session(tokenHash: hash) }) else { return nil }
         let now = clock.now()
-        guard found.isLive(at: now, idleTimeout: settings.idleTimeout) else {
-            try database.write { db in _ = try store.delete(db, id: found.id!) }
+        guard found.record.isLive(at: now, idleTimeout: settings.idleTimeout) else {
+            try storage.write { tx in try tx.sessions.delete(found.id) }
             return nil
         }
         // Writing on every request would serialize reads behind the writer: once a minute is enough.
         if now.timeIntervalSince(found.lastSeenAt) > 60 {
-            try database.write { db in try store.touch(db, id: found.id!, at: now) }
+            try storage.write { tx in try tx.sessions.touch(found.id, at: now) }
         }
         return found
     }
 
-    public func csrfToken(for session: StoredSession) -> String {
+    public func csrfToken(for session: Stored<Session>) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: session.tokenHash, using: csrfKey)
         return Base64URL.encode(Array(mac))
     }

@@ -7,17 +7,17 @@ import Support
 
 /// The services every request can reach, built once at start.
 public struct WebEnvironment: Sendable {
-    public let database: AppDatabase
+    public let storage: any Storage
     public let clock: any WallClock
     public let random: any RandomSource
     public let sessions: SessionManager
     public let renderer: PageRenderer
 
     public init(
-        database: AppDatabase, clock: any WallClock, random: any RandomSource, sessions: SessionManager,
+        storage: any Storage, clock: any WallClock, random: any RandomSource, sessions: SessionManager,
         renderer: PageRenderer
     ) {
-        self.database = database
+        self.storage = storage
         self.clock = clock
         self.random = random
         self.sessions = sessions

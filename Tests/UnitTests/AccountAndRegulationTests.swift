@@ -1,14 +1,14 @@
 import Foundation
-import GRDB
 import Storage
 import Support
+import TestSupport
 import Testing
 @testable import Features
 @testable import Web
 
 @Suite struct RegulationTests {
     func make(_ app: TestApp) -> Regulation {
-        Regulation(settings: RegulationSettings(maxFailures: 3, findTime: 120, banTime: 300), database: app.database, clock: app.clock)
+        Regulation(settings: RegulationSettings(maxFailures: 3, findTime: 120, banTime: 300), storage: app.storage, clock: app.clock)
     }
 
     let ip = Regulation.Subject(scope: "ip", value: "10.0.0.1")
@@ -18,8 +18,8 @@ import Testing
         try regulation.fail(try regulation.admit(method: method, subjects: subjects))
     }
 
-    @Test func threeFailuresBanForFiveMinutes() async throws {
-        let app = try await TestApp()
+    @Test(arguments: Backend.allCases) func threeFailuresBanForFiveMinutes(_ backend: Backend) async throws {
+        let app = try await TestApp(backend: backend)
         let regulation = make(app)
         for _ in 0..<3 { try failOnce(regulation, [ip]) }
         do {
@@ -36,8 +36,8 @@ import Testing
         _ = try regulation.admit(method: "trezor", subjects: [ip])
     }
 
-    @Test func failuresOutsideTheWindowDoNotCount() async throws {
-        let app = try await TestApp()
+    @Test(arguments: Backend.allCases) func failuresOutsideTheWindowDoNotCount(_ backend: Backend) async throws {
+        let app = try await TestApp(backend: backend)
         let regulation = make(app)
         for _ in 0..<2 { try failOnce(regulation, [ip]) }
         app.clock.advance(by: 121)
@@ -45,18 +45,18 @@ import Testing
         #expect(throws: HTTPError.self) { try regulation.admit(method: "trezor", subjects: [ip]) }
     }
 
-    @Test func forgivenAttemptsDoNotCount() async throws {
-        let app = try await TestApp()
+    @Test(arguments: Backend.allCases) func forgivenAttemptsDoNotCount(_ backend: Backend) async throws {
+        let app = try await TestApp(backend: backend)
         let regulation = make(app)
         for _ in 0..<10 {
             let reservation = try regulation.admit(method: "trezor", subjects: [ip])
-            try app.database.write { db in try regulation.forgive(db, reservation) }
+            try app.storage.write { tx in try regulation.forgive(tx, reservation) }
         }
         _ = try regulation.admit(method: "trezor", subjects: [ip])
     }
 
-    @Test func anySubjectBannedRefusesTheAttempt() async throws {
-        let app = try await TestApp()
+    @Test(arguments: Backend.allCases) func anySubjectBannedRefusesTheAttempt(_ backend: Backend) async throws {
+        let app = try await TestApp(backend: backend)
         let regulation = make(app)
         let key = Regulation.Subject(scope: "identity", value: "02ab")
         for index in 0..<3 {
@@ -70,8 +70,8 @@ import Testing
 
     /// Attempts in flight count against the limit (parallel attempts cannot slip past), but only
     /// failures ban: too many at once get a one-second 429, and no ban.
-    @Test func attemptsInFlightAreLimitedWithoutABan() async throws {
-        let app = try await TestApp()
+    @Test(arguments: Backend.allCases) func attemptsInFlightAreLimitedWithoutABan(_ backend: Backend) async throws {
+        let app = try await TestApp(backend: backend)
         let regulation = make(app)
         let inFlight = try (0..<3).map { _ in try regulation.admit(method: "trezor", subjects: [ip]) }
         do {
@@ -81,47 +81,46 @@ import Testing
             #expect(error.status == .tooManyRequests)
             #expect(error.headers[.retryAfter] == "1")
         }
-        for reservation in inFlight { try app.database.write { db in try regulation.forgive(db, reservation) } }
+        for reservation in inFlight { try app.storage.write { tx in try regulation.forgive(tx, reservation) } }
         _ = try regulation.admit(method: "trezor", subjects: [ip])
-        let banned = try app.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM login_bans") }
-        #expect(banned == 0)
+        #expect(try app.storage.count("login_bans") == 0)
     }
 }
 
 @Suite struct AccountServiceTests {
-    @Test func oneUserManyIdentities() async throws {
-        let app = try await TestApp()
-        let accounts = AccountService(database: app.database, clock: app.clock)
-        let first = try app.database.write { db in
-            try accounts.signIn(db, method: "trezor", subject: "02aa", detail: "1A", linkingTo: nil)
+    @Test(arguments: Backend.allCases) func oneUserManyIdentities(_ backend: Backend) async throws {
+        let app = try await TestApp(backend: backend)
+        let accounts = AccountService(storage: app.storage, clock: app.clock)
+        let first = try app.storage.write { tx in
+            try accounts.signIn(tx, method: "trezor", subject: "02aa", detail: "1A", linkingTo: nil)
         }
         #expect(first.created)
-        let linked = try app.database.write { db in
-            try accounts.signIn(db, method: "trustee", subject: "token-1", detail: "", linkingTo: first.userID)
+        let linked = try app.storage.write { tx in
+            try accounts.signIn(tx, method: "trustee", subject: "token-1", detail: "", linkingTo: first.userID)
         }
         #expect(linked.userID == first.userID && !linked.created)
-        let again = try app.database.write { db in
-            try accounts.signIn(db, method: "trustee", subject: "token-1", detail: "", linkingTo: nil)
+        let again = try app.storage.write { tx in
+            try accounts.signIn(tx, method: "trustee", subject: "token-1", detail: "", linkingTo: nil)
         }
         #expect(again.userID == first.userID && !again.created)
         #expect(try accounts.overview(userID: first.userID)?.identities.map(\.method) == ["trezor", "trustee"])
     }
 
-    @Test func anIdentityCannotMoveToAnotherAccount() async throws {
-        let app = try await TestApp()
-        let accounts = AccountService(database: app.database, clock: app.clock)
-        let owner = try app.database.write { db in try accounts.signIn(db, method: "trezor", subject: "02aa", detail: "", linkingTo: nil) }
-        let other = try app.database.write { db in try accounts.signIn(db, method: "trezor", subject: "02bb", detail: "", linkingTo: nil) }
+    @Test(arguments: Backend.allCases) func anIdentityCannotMoveToAnotherAccount(_ backend: Backend) async throws {
+        let app = try await TestApp(backend: backend)
+        let accounts = AccountService(storage: app.storage, clock: app.clock)
+        let owner = try app.storage.write { tx in try accounts.signIn(tx, method: "trezor", subject: "02aa", detail: "", linkingTo: nil) }
+        let other = try app.storage.write { tx in try accounts.signIn(tx, method: "trezor", subject: "02bb", detail: "", linkingTo: nil) }
         #expect(throws: AccountService.SignInError.self) {
-            try app.database.write { db in try accounts.signIn(db, method: "trezor", subject: "02aa", detail: "", linkingTo: other.userID) }
+            try app.storage.write { tx in try accounts.signIn(tx, method: "trezor", subject: "02aa", detail: "", linkingTo: other.userID) }
         }
         #expect(try accounts.overview(userID: owner.userID)?.identities.count == 1)
     }
 
-    @Test func displayNamesAreChecked() async throws {
-        let app = try await TestApp()
-        let accounts = AccountService(database: app.database, clock: app.clock)
-        let user = try app.database.write { db in try accounts.signIn(db, method: "trezor", subject: "02aa", detail: "", linkingTo: nil) }
+    @Test(arguments: Backend.allCases) func displayNamesAreChecked(_ backend: Backend) async throws {
+        let app = try await TestApp(backend: backend)
+        let accounts = AccountService(storage: app.storage, clock: app.clock)
+        let user = try app.storage.write { tx in try accounts.signIn(tx, method: "trezor", subject: "02aa", detail: "", linkingTo: nil) }
         try accounts.rename(userID: user.userID, to: "  Grace Hopper  ")
         #expect(try accounts.overview(userID: user.userID)?.user.displayName == "Grace Hopper")
         for bad in ["", "   ", String(repeating: "é", count: 65), "a\u{0}b", "a\u{202E}b", "a\u{200B}b"] {
@@ -142,18 +141,18 @@ import Testing
         #expect(TrezorLoginService.visual(Date(timeIntervalSince1970: 1_427_132_362)) == "2015-03-23 17:39:22")
     }
 
-    @Test func aSessionKeepsAtMostFiveOpenChallenges() async throws {
-        let app = try await TestApp()
-        let session = try app.database.write { db in
-            try app.environment.sessions.issue(db, userID: nil, replacing: nil, ipAddress: "", userAgent: "")
+    @Test(arguments: Backend.allCases) func aSessionKeepsAtMostFiveOpenChallenges(_ backend: Backend) async throws {
+        let app = try await TestApp(backend: backend)
+        let session = try app.storage.write { tx in
+            try app.environment.sessions.issue(tx, userID: nil, replacing: nil, ipAddress: "", userAgent: "")
         }
-        let accounts = AccountService(database: app.database, clock: app.clock)
+        let accounts = AccountService(storage: app.storage, clock: app.clock)
         let service = TrezorLoginService(
-            settings: TrezorSettings(manifestEmail: "a@b", manifestAppURL: "http://x"), database: app.database, clock: app.clock,
+            settings: TrezorSettings(manifestEmail: "a@b", manifestAppURL: "http://x"), storage: app.storage, clock: app.clock,
             random: SystemRandom(), accounts: accounts,
-            regulation: Regulation(settings: RegulationSettings(), database: app.database, clock: app.clock),
+            regulation: Regulation(settings: RegulationSettings(), storage: app.storage, clock: app.clock),
             sessions: app.environment.sessions)
-        for _ in 0..<9 { _ = try service.issueChallenge(sessionID: session.record.id!) }
-        #expect(try app.database.read { db in try TrezorChallenge.fetchCount(db) } == 5)
+        for _ in 0..<9 { _ = try service.issueChallenge(sessionID: session.record.id) }
+        #expect(try app.storage.count("trezor_challenges") == 5)
     }
 }

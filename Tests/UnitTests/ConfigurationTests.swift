@@ -1,6 +1,7 @@
 import TestSupport
 import FastCGI
 import Foundation
+import StoragePostgres
 import Testing
 @testable import VestibuleApp
 
@@ -28,7 +29,7 @@ import Testing
         let configuration = try await load()
         #expect(configuration.threads == 16)
         #expect(configuration.maxBodySize == 1 << 20)
-        #expect(configuration.databasePath == "var/vestibule.sqlite")
+        #expect(configuration.database == .sqlite(path: "var/vestibule.sqlite"))
         #expect(configuration.templatesPath == "templates")
         #expect(configuration.secretKeyFile == "var/secret.key")
         #expect(configuration.sandbox == false)
@@ -47,7 +48,7 @@ import Testing
              "session": {"idleTimeout": 900, "absoluteTimeout": 3600}, "logLevel": "debug"}
             """)
         #expect(configuration.threads == 4)
-        #expect(configuration.databasePath == "/tmp/x.sqlite")
+        #expect(configuration.database == .sqlite(path: "/tmp/x.sqlite"))
         #expect(configuration.publicURL.isHTTPS)
         #expect(configuration.session.secureCookies)
         #expect(configuration.listen == .unixSocket(path: "/run/v.sock", mode: 0o600))
@@ -61,7 +62,7 @@ import Testing
             env: ["VESTIBULE_DATABASE": "/data/v.sqlite", "VESTIBULE_THREADS": "8", "VESTIBULE_HTTP_PORT": "9090",
                   "VESTIBULE_SESSION_IDLE_TIMEOUT": "120", "VESTIBULE_SANDBOX": "true", "VESTIBULE_SOCKET": "fd:0"],
             file: #"{"threads": 4, "database": "file.sqlite"}"#)
-        #expect(configuration.databasePath == "/data/v.sqlite")
+        #expect(configuration.database == .sqlite(path: "/data/v.sqlite"))
         #expect(configuration.threads == 8)
         #expect(configuration.httpPort == 9090)
         #expect(configuration.session.idleTimeout == 120)
@@ -98,6 +99,46 @@ import Testing
         }
     }
 
+    /// `database` takes a path (SQLite) or libpq's URI form (PostgreSQL), in the file and the
+    /// environment; a password comes from the URL or `passwordFile`, and no message repeats it.
+    @Test func databaseIsAPathOrAPostgresURL() async throws {
+        #expect(try await load(env: ["VESTIBULE_DATABASE": "/srv/v.sqlite"]).database == .sqlite(path: "/srv/v.sqlite"))
+        for url in ["postgres://vestibule@db.internal:5432/vestibule", "postgresql://vestibule@10.0.0.5/vestibule?sslmode=require"] {
+            let fromEnvironment = try await load(env: ["VESTIBULE_DATABASE": url]).database
+            #expect(fromEnvironment == .postgres(PostgresLocation(url: url)!))
+            let fromFile = try await load(file: #"{"database": "\#(url)"}"#).database
+            #expect(fromFile == fromEnvironment)
+        }
+        let withPassword = try await load(env: ["VESTIBULE_DATABASE": "postgresql://u:hunter2@127.0.0.1:5432/v?password=hunter3&sslmode=disable"])
+        #expect(!withPassword.database.description.contains("hunter"))
+        #expect(withPassword.database.description == "postgresql://u@127.0.0.1:5432/v?sslmode=disable")
+    }
+
+    @Test func thePasswordMayComeFromAFile() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let file = directory.path + "/pg.password"
+        try "correct horse\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let configuration = try await load(env: ["VESTIBULE_DATABASE": "postgresql://u@127.0.0.1/v", "VESTIBULE_PASSWORD_FILE": file])
+        #expect(configuration.database == .postgres(PostgresLocation(url: "postgresql://u@127.0.0.1/v", password: "correct horse")!))
+        let missing = await error(env: ["VESTIBULE_DATABASE": "postgresql://u@127.0.0.1/v", "VESTIBULE_PASSWORD_FILE": "/nonexistent/pw"])
+        #expect(missing.contains("passwordFile"))
+    }
+
+    /// `socket` also takes HOST:PORT for nodes on other machines; an address others can reach
+    /// needs FCGI_WEB_SERVER_ADDRS, as FastCGI has no authentication of its own.
+    @Test func socketTakesAnIPv4AddressAndPort() async throws {
+        #expect(try await load(env: ["VESTIBULE_SOCKET": "127.0.0.1:9000"]).listen == .tcp(host: "127.0.0.1", port: 9000))
+        let open = try await load(env: ["VESTIBULE_SOCKET": ":9000", "FCGI_WEB_SERVER_ADDRS": "10.0.0.2, 10.0.0.3"])
+        #expect(open.listen == .tcp(host: "", port: 9000))
+        #expect(open.allowedPeers == ["10.0.0.2", "10.0.0.3"])
+        #expect(await error(env: ["VESTIBULE_SOCKET": "10.0.0.5:9000"]).contains("FCGI_WEB_SERVER_ADDRS"))
+        #expect(await error(env: ["VESTIBULE_SOCKET": "127.0.0.1:99999"]).contains("socket"))
+        #expect(await error(env: ["VESTIBULE_SOCKET": "db.example:9000"]).contains("socket"))
+        #expect(await error(env: ["VESTIBULE_SOCKET": ":9000", "FCGI_WEB_SERVER_ADDRS": "nginx-host"]).contains("not one"))
+        #expect(try await load(env: ["VESTIBULE_SOCKET": "var/v.sock"]).listen == .unixSocket(path: "var/v.sock", mode: 0o660))
+    }
+
     @Test func environmentNamesFollowSwiftConfiguration() {
         #expect(SettingsReader.environmentName(for: "publicURL") == "VESTIBULE_PUBLIC_URL")
         #expect(SettingsReader.environmentName(for: "session.idleTimeout") == "VESTIBULE_SESSION_IDLE_TIMEOUT")
@@ -112,6 +153,6 @@ import Testing
             environment: [:], configFile: repositoryRoot + "/deploy/vestibule.example.json")
         #expect(configuration.publicURL.isHTTPS)
         #expect(configuration.session.secureCookies)
-        #expect(configuration.databasePath == "/var/lib/vestibule/vestibule.sqlite")
+        #expect(configuration.database == .sqlite(path: "/var/lib/vestibule/vestibule.sqlite"))
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
-import GRDB
 import HTTPTypes
 import Storage
+import StorageSQL
+import TestSupport
 import Testing
 @testable import Web
 
@@ -16,15 +17,15 @@ import Testing
         let setCookie = try #require(response.header("Set-Cookie"))
         #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Lax"))
         // Only the token's SHA-256 is stored.
-        let stored = try app.database.read { db in try Data.fetchAll(db, sql: "SELECT token_hash FROM sessions") }
-        #expect(stored == [SessionManager.hash(token: cookie)])
+        #expect(try app.storage.count("sessions") == 1)
+        #expect(try app.storage.scalar("SELECT token_hash FROM sessions", as: Data.self) == SessionManager.hash(token: cookie))
     }
 
     @Test func aPageWithoutFormsCreatesNoSession() async throws {
         let app = try await TestApp()
         let response = app.send(.get, "/")
         #expect(response.sessionCookie == nil)
-        #expect(try app.database.read { db in try StoredSession.fetchCount(db) } == 0)
+        #expect(try app.storage.count("sessions") == 0)
     }
 
     @Test func theSameSessionKeepsItsCSRFToken() async throws {
@@ -48,7 +49,7 @@ import Testing
         let byHeader = app.send(.post, "/logout", headers: [HTTPField.Name("X-CSRF-Token")!: token], cookie: cookie)
         #expect(byHeader.status == 303)
         #expect(byHeader.header("Set-Cookie")?.contains("Max-Age=0") == true)
-        #expect(try app.database.read { db in try StoredSession.fetchCount(db) } == 0)
+        #expect(try app.storage.count("sessions") == 0)
     }
 
     @Test func formFieldTokenIsAccepted() async throws {
@@ -92,35 +93,32 @@ import Testing
         #expect(app.send(.get, "/login", cookie: cookie).sessionCookie != cookie)
     }
 
-    @Test func rotationReplacesTheRowInOneTransaction() async throws {
-        let app = try await TestApp()
+    @Test(arguments: Backend.allCases) func rotationReplacesTheRowInOneTransaction(_ backend: Backend) async throws {
+        let app = try await TestApp(backend: backend)
         let sessions = app.environment.sessions
-        let anonymous = try app.database.write { db in
-            try sessions.issue(db, userID: nil, replacing: nil, ipAddress: "1.2.3.4", userAgent: "UA")
+        let anonymous = try app.storage.write { tx in
+            try sessions.issue(tx, userID: nil, replacing: nil, ipAddress: "1.2.3.4", userAgent: "UA")
         }
-        let userID = try app.database.write { db -> Int64 in
-            var user = User(displayName: "Ada", createdAt: Date())
-            try user.insert(db)
-            return user.id!
-        }
-        let signedIn = try app.database.write { db in
-            try sessions.issue(db, userID: userID, replacing: anonymous.record.id, ipAddress: "1.2.3.4", userAgent: "UA")
+        let user = try app.storage.write { tx in try tx.accounts.createUser(displayName: "Ada", at: Date()) }
+        let signedIn = try app.storage.write { tx in
+            try sessions.issue(tx, userID: user.id, replacing: anonymous.record.id, ipAddress: "1.2.3.4", userAgent: "UA")
         }
         #expect(signedIn.token != anonymous.token)
-        let rows = try app.database.read { db in try StoredSession.fetchAll(db) }
+        let rows = try app.storage.read { tx in try tx.sessions.sessions(of: user.id) }
         #expect(rows.map(\.id) == [signedIn.record.id])
-        #expect(rows.first?.userID == userID)
+        #expect(try app.storage.count("sessions") == 1)
+        #expect(try app.storage.read { tx in try tx.sessions.session(tokenHash: anonymous.record.tokenHash) } == nil)
     }
 
-    @Test func purgeDeletesIdleAndExpiredSessions() async throws {
-        let app = try await TestApp(session: SessionSettings(idleTimeout: 100, absoluteTimeout: 1000))
+    @Test(arguments: Backend.allCases) func purgeDeletesIdleAndExpiredSessions(_ backend: Backend) async throws {
+        let app = try await TestApp(backend: backend, session: SessionSettings(idleTimeout: 100, absoluteTimeout: 1000))
         for _ in 0..<3 { _ = app.send(.get, "/login") }
         app.clock.advance(by: 50)
         let live = try #require(app.send(.get, "/login").sessionCookie)
         app.clock.advance(by: 60)
-        let purged = try app.database.write { db in try SessionStore().purge(db, now: app.clock.now(), idleTimeout: 100) }
+        let purged = try app.storage.write { tx in try tx.sessions.purge(now: app.clock.now(), idleTimeout: 100) }
         #expect(purged == 3)
-        #expect(try app.database.read { db in try StoredSession.fetchOne(db) }?.tokenHash == SessionManager.hash(token: live))
+        #expect(try app.storage.scalar("SELECT token_hash FROM sessions", as: Data.self) == SessionManager.hash(token: live))
     }
 }
 
@@ -129,10 +127,7 @@ import Testing
     @Test func datesAreStoredAsSecondsSince1970() async throws {
         let app = try await TestApp()
         _ = app.send(.get, "/login")
-        let row = try #require(try app.database.read { db in
-            try Row.fetchOne(db, sql: "SELECT typeof(last_seen_at) AS kind, last_seen_at FROM sessions")
-        })
-        #expect(row["kind"] as String == "real")
-        #expect(row["last_seen_at"] as Double == 1_800_000_000)
+        #expect(try app.storage.scalar("SELECT typeof(last_seen_at) FROM sessions", as: String.self) == "real")
+        #expect(try app.storage.scalar("SELECT last_seen_at FROM sessions", as: Double.self) == 1_800_000_000)
     }
 }

@@ -1,46 +1,106 @@
-import TestSupport
 import Foundation
-import GRDB
+import Logging
 import Storage
+import StorageSQL
+import StoragePostgres
+import StorageSQLite
 import Support
+import TestSupport
 import Testing
 
 @Suite struct MigrationTests {
-    @Test func migratesAFreshDatabaseOnceAndCleanly() throws {
+    static let versions = ["001-users-and-sessions", "002-identities-challenges-regulation", "003-trustedlogin", "004-metadata"]
+
+    @Test(arguments: Backend.allCases) func migratesAFreshDatabaseOnceAndCleanly(_ backend: Backend) throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let database = try AppDatabase(path: directory.path + "/nested/dir/v.sqlite")
-        let first = try database.migrate()
-        #expect(first == Migrations.migrator.migrations)
-        #expect(try database.migrate().isEmpty)
-        let (tables, violations, journal, foreignKeys) = try database.read { db in
-            (try ["users", "sessions"].allSatisfy { try db.tableExists($0) },
-             try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").count,
-             try String.fetchOne(db, sql: "PRAGMA journal_mode"),
-             try Bool.fetchOne(db, sql: "PRAGMA foreign_keys"))
+        let location = try backend.makeDatabase(in: directory.path + "/nested/dir")
+        let storage: any SQLStorage = try open(backend, location)
+        defer { storage.close() }
+        let first = try storage.migrate()
+        #expect(first == MigrationReport(applied: Self.versions, createdDatabase: true))
+        #expect(try storage.migrate() == MigrationReport(applied: [], createdDatabase: backend == .sqlite))
+        try expectSchemaMatchesTheTableList(storage, backend)
+        #expect(storage.checkHealth() == .ok)
+    }
+
+    func open(_ backend: Backend, _ location: String) throws -> any SQLStorage {
+        switch backend {
+        case .sqlite: return try SQLiteStorage(path: location, logger: TestStorage.quiet)
+        case .postgres: return PostgresStorage(location: .init(url: location)!, connections: 2, logger: TestStorage.quiet)
         }
-        #expect(tables)
-        #expect(violations == 0)
-        #expect(journal == "wal")
-        #expect(foreignKeys == true)
     }
 
-    @Test func migrationNamesAreUniqueAndOrdered() {
-        let names = Migrations.migrator.migrations
-        #expect(Set(names).count == names.count)
-        #expect(names == names.sorted())
+    /// Both dialects' migrations make exactly the tables and columns `Schema.tables` lists: what
+    /// `import-sqlite` copies. A column added to one dialect only fails here.
+    func expectSchemaMatchesTheTableList(_ storage: any SQLStorage, _ backend: Backend) throws {
+        let sql = backend == .sqlite
+            ? "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name != 'grdb_migrations' ORDER BY m.name, p.cid"
+            : "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name != 'vestibule_migrations' ORDER BY table_name, ordinal_position"
+        let rows = try storage.readSQL { db in try db.query(sql, []) }
+        var found: [String: [String]] = [:]
+        for row in rows {
+            var row = row
+            let table: String = try row.next()
+            found[table, default: []].append(try row.next())
+        }
+        let listed = Dictionary(uniqueKeysWithValues: Schema.tables.map { ($0.name, $0.columns) })
+        #expect(Set(found.keys) == Set(listed.keys))
+        for (table, columns) in listed { #expect(Set(found[table] ?? []) == Set(columns), "\(table)") }
     }
 
-    @Test func foreignKeysAreEnforced() throws {
+    @Test func sqliteRunsInWALWithForeignKeys() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let database = try AppDatabase(path: directory.path + "/v.sqlite")
-        try database.migrate()
-        #expect(throws: DatabaseError.self) {
-            try database.write { db in
-                try db.execute(sql: "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES (x'00', 999, 0, 0, 0)")
-            }
-        }
+        let storage = try SQLiteStorage(path: directory.path + "/v.sqlite", logger: TestStorage.quiet)
+        defer { storage.close() }
+        _ = try storage.migrate()
+        #expect(try storage.scalar("PRAGMA journal_mode", as: String.self) == "wal")
+        #expect(try storage.scalar("PRAGMA foreign_keys", as: Int.self) == 1)
+        #expect(try storage.scalar("PRAGMA synchronous", as: Int.self) == 1)  // NORMAL
+        #expect(try storage.count("pragma_foreign_key_check") == 0)
+    }
+
+    /// A database made by the code before the storage move (Tests/Fixtures/legacy-schema-3)
+    /// migrates and keeps every row.
+    @Test func aDatabaseFromTheLastReleaseMigratesAndKeepsItsData() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/vestibule.sqlite"
+        try FileManager.default.copyItem(atPath: TestPaths.repositoryRoot + "/Tests/Fixtures/legacy-schema-3/vestibule.sqlite", toPath: path)
+        let storage = try SQLiteStorage(path: path, logger: TestStorage.quiet)
+        defer { storage.close() }
+        let before = try Schema.tables.filter { $0.name != "vestibule_meta" }.map { try storage.count($0.name) }
+        let report = try storage.migrate()
+        #expect(report == MigrationReport(applied: ["004-metadata"], createdDatabase: false))
+        #expect(try Schema.tables.filter { $0.name != "vestibule_meta" }.map { try storage.count($0.name) } == before)
+        #expect(before.reduce(0, +) > 15)
+        let facts = try LegacyFixture.facts()
+        let team = try #require(try storage.read { tx in try tx.teams.team(where: .publicKey, is: facts.teamPublicKey) })
+        #expect(team.name == "Fixture Team" && team.signatureKey != nil)
+        let metaData = try #require(try storage.read { tx in try tx.grants.grant(team: team.id, secretID: String(repeating: "a", count: 32)) }?.metaData)
+        #expect(try JSONValue.parse(Array(metaData.utf8)) == .object([("plan", .string("pro")), ("seats", .number("3"))])
+            || JSONValue.parse(Array(metaData.utf8)) == .object([("seats", .number("3")), ("plan", .string("pro"))]))
+        let user = try #require(try storage.read { tx in try tx.accounts.user(UserID(1)) })
+        #expect(user.displayName == "Ada Fixture")
+        #expect(try storage.read { tx in try tx.accounts.identities(of: user.id) }.map(\.method) == ["trezor"])
+        #expect(try storage.read { tx in try tx.sessions.sessions(of: user.id) }.count == 2)
+        #expect(try storage.read { tx in try tx.teams.team(where: .publicKey, is: facts.pausedTeamPublicKey) }?.status == .paused)
+    }
+}
+
+/// What Tests/Fixtures/legacy-schema-3/facts.json says was put into that database.
+enum LegacyFixture {
+    struct Facts {
+        let teamPublicKey: String
+        let pausedTeamPublicKey: String
+    }
+
+    static func facts() throws -> Facts {
+        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.repositoryRoot + "/Tests/Fixtures/legacy-schema-3/facts.json"))
+        let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        let team = json["team"] as? [String: Any] ?? [:], paused = json["pausedTeam"] as? [String: Any] ?? [:]
+        return Facts(teamPublicKey: team["publicKey"] as? String ?? "", pausedTeamPublicKey: paused["publicKey"] as? String ?? "")
     }
 }
 
@@ -55,6 +115,16 @@ import Testing
         let second = try SecretKey.loadOrCreate(path: path)
         let sealed = try SecretSealer(secretKey: first, purpose: "t").seal(Array("hello".utf8), context: "row:1")
         #expect(try SecretSealer(secretKey: second, purpose: "t").open(sealed, context: "row:1") == Array("hello".utf8))
+        #expect(first.checkValue == second.checkValue)
+        #expect(try SecretKey.load(path: directory.path + "/none.key") == nil)
+    }
+
+    /// The check value tells keys apart and does not contain the key.
+    @Test func checkValuesDifferPerKey() throws {
+        let one = SecretKey(bytes: Array(repeating: 1, count: 32)), two = SecretKey(bytes: Array(repeating: 2, count: 32))
+        #expect(one.checkValue != two.checkValue)
+        #expect(one.checkValue.hasPrefix("v1:"))
+        #expect(!one.checkValue.contains(Data(repeating: 1, count: 32).base64EncodedString()))
     }
 
     @Test func refusesAKeyOthersCanRead() throws {
@@ -110,27 +180,5 @@ import Testing
         #expect(uuid.count == 36)
         #expect(Array(uuid)[14] == "4")
         #expect("89ab".contains(Array(uuid)[19]))
-    }
-}
-
-@Suite struct NoncePurgeTests {
-    /// v2 request nonces go once their time window is long past; envelope nonces (no time) stay.
-    @Test func onlyOldRequestNoncesArePurged() throws {
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        let database = try AppDatabase(path: directory.path + "/v.sqlite")
-        try database.migrate()
-        let store = TrustedLoginStore()
-        let now = Date()
-        let remaining = try database.write { db -> [String] in
-            try db.execute(sql: "INSERT INTO teams (name, public_key, bearer_lookup, token_lookup, api_key_lookup, private_key_sealed, created_at) VALUES ('t', 'p', 'b', 't', 'a', x'00', 0)")
-            #expect(try store.useNonce(db, teamID: 1, nonce: "v2:old", at: now.addingTimeInterval(-7200)))
-            #expect(try store.useNonce(db, teamID: 1, nonce: "v2:new", at: now))
-            #expect(try store.useNonce(db, teamID: 1, nonce: "envelope:old", at: now.addingTimeInterval(-7200)))
-            #expect(try !store.useNonce(db, teamID: 1, nonce: "v2:new", at: now))
-            #expect(try store.purgeRequestNonces(db, before: now.addingTimeInterval(-3600)) == 1)
-            return try String.fetchAll(db, sql: "SELECT nonce FROM vendor_nonces ORDER BY nonce")
-        }
-        #expect(remaining == ["envelope:old", "v2:new"])
     }
 }

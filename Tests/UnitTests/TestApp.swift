@@ -4,37 +4,81 @@ import Foundation
 import HTTPTypes
 import Logging
 import Storage
+import StoragePostgres
+import StorageSQL
+import StorageSQLite
 import Support
 import TestSupport
 @testable import Web
 
 let repositoryRoot = TestPaths.repositoryRoot
 
-/// The real web application, in process, on a temporary SQLite file and the repository's templates.
+/// Real storage for a test: a fresh SQLite file in `directory`, or a fresh database on the test
+/// run's PostgreSQL server; migrated.
+enum TestStorage {
+    static let quiet: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    static func open(_ backend: Backend, in directory: TemporaryDirectory, connections: Int = 8) throws -> any SQLStorage {
+        let location = try backend.makeDatabase(in: directory.path)
+        let storage: any SQLStorage
+        switch backend {
+        case .sqlite: storage = try SQLiteStorage(path: location, readers: connections, logger: quiet)
+        case .postgres: storage = PostgresStorage(location: PostgresLocation(url: location)!, connections: connections, logger: quiet)
+        }
+        _ = try storage.migrate()
+        return storage
+    }
+}
+
+extension SQLStorage {
+    /// The first column of the first row of a query, for tests that look at the tables themselves.
+    func scalar<T: SQLReadable>(_ sql: String, _ arguments: [SQLValue] = [], as type: T.Type = T.self) throws -> T? {
+        try readSQL { db in
+            guard var row = try db.query(sql, arguments).first else { return nil }
+            return try row.next(T.self)
+        }
+    }
+
+    func count(_ table: String) throws -> Int {
+        try scalar("SELECT count(*) FROM \(table)") ?? 0
+    }
+}
+
+/// The real web application, in process, on fresh storage and the repository's templates.
 final class TestApp: @unchecked Sendable {
     let directory = TemporaryDirectory()
-    let database: AppDatabase
+    let storage: any SQLStorage
     let clock: AdjustableClock
     let application: WebApplication
     let environment: WebEnvironment
 
-    init(features: [any Feature] = [], clock: AdjustableClock = AdjustableClock(fixedAt: Date(timeIntervalSince1970: 1_800_000_000)), session: SessionSettings = SessionSettings()) async throws {
+    init(
+        backend: Backend = .sqlite, features: [any Feature] = [],
+        clock: AdjustableClock = AdjustableClock(fixedAt: Date(timeIntervalSince1970: 1_800_000_000)),
+        session: SessionSettings = SessionSettings()
+    ) async throws {
         self.clock = clock
-        database = try AppDatabase(path: directory.path + "/test.sqlite")
-        try database.migrate()
+        storage = try TestStorage.open(backend, in: directory)
         let renderer = try await PageRenderer(directory: repositoryRoot + "/templates")
         let sessions = SessionManager(
             settings: session, secretKey: SecretKey(bytes: Array(repeating: 7, count: 32)), clock: clock,
             random: SystemRandom())
-        environment = WebEnvironment(database: database, clock: clock, random: SystemRandom(), sessions: sessions, renderer: renderer)
+        environment = WebEnvironment(storage: storage, clock: clock, random: SystemRandom(), sessions: sessions, renderer: renderer)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         application = WebApplication(
-            features: features + [AccountFeature(accounts: AccountService(database: database, clock: clock)), HomeFeature(loginMethods: [], version: "test", healthCheckInterval: .zero)],
+            features: features + [AccountFeature(accounts: AccountService(storage: storage, clock: clock)), HomeFeature(loginMethods: [], version: "test", healthCheckInterval: .zero)],
             environment: environment, strictTransportSecurity: false, logger: logger)
     }
 
-    deinit { directory.remove() }
+    deinit {
+        storage.close()
+        directory.remove()
+    }
 
     /// Sends one request; `cookie` is the session cookie value to send, if any.
     func send(

@@ -1,6 +1,7 @@
 import FastCGI
 import Foundation
 import HTTPTypes
+import TestSupport
 import Testing
 @testable import Web
 
@@ -134,13 +135,16 @@ import Testing
         #expect(!app.send(.get, "/login?next=%2F%2Fevil.example").text.contains("evil"))
     }
 
-    @Test func statusReportsTheDatabase() async throws {
-        let app = try await TestApp()
+    @Test(arguments: Backend.allCases) func statusReportsTheDatabase(_ backend: Backend) async throws {
+        let app = try await TestApp(backend: backend)
         let ok = app.send(.get, "/api/status")
         #expect(ok.status == 200)
         #expect(try ok.json()["status"] as? String == "ok")
         #expect(try ok.json()["database"] as? String == "ok")
-        try app.database.close()
+        let createdAt = try app.storage.read { tx in try tx.metadata.value(.createdAt) }
+        #expect(createdAt != nil)
+        #expect(try ok.json()["databaseCreatedAt"] as? String == createdAt)
+        app.storage.close()
         let broken = app.send(.get, "/api/status")
         #expect(broken.status == 503)
         #expect(try broken.json()["database"] as? String == "unavailable")

@@ -34,7 +34,7 @@ public struct AccountFeature: Feature {
         }
         routes.page(.post, "/account/sessions/:id/revoke") { context in
             guard let userID = try context.userID() else { return .redirect(to: "/login?next=/account") }
-            guard let sessionID = Int64(try context.parameter("id")) else { throw HTTPError.notFound() }
+            guard let sessionID = SessionID(try context.parameter("id")) else { throw HTTPError.notFound() }
             if sessionID == (try context.session())?.id {
                 try context.endSession()
                 return .redirect(to: "/")
@@ -51,7 +51,7 @@ public struct AccountFeature: Feature {
     }
 
     private func accountPage(
-        _ context: RequestContext, userID: Int64, notice: String? = nil, error: String? = nil,
+        _ context: RequestContext, userID: UserID, notice: String? = nil, error: String? = nil,
         status: HTTPResponse.Status = .ok
     ) throws -> Response {
         guard let overview = try accounts.overview(userID: userID) else {
@@ -70,7 +70,7 @@ public struct AccountFeature: Feature {
         }
         let sessions: [[String: Any]] = overview.sessions.map { session in
             [
-                "id": session.id ?? 0, "current": session.id == currentSessionID,
+                "id": session.id.rawValue, "current": session.id == currentSessionID,
                 "createdAt": UTCDate.display(session.createdAt),
                 "lastSeenAt": UTCDate.display(session.lastSeenAt),
                 "ipAddress": session.ipAddress, "userAgent": Self.browserName(session.userAgent),

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPTypes
 import Storage
 import Support
@@ -7,18 +6,16 @@ import Web
 
 /// Users and their identities: what every login method calls to sign a person in.
 public struct AccountService: Sendable {
-    let database: AppDatabase
+    let storage: any Storage
     let clock: any WallClock
-    let store = AccountStore()
-    let sessionStore = SessionStore()
 
-    public init(database: AppDatabase, clock: any WallClock) {
-        self.database = database
+    public init(storage: any Storage, clock: any WallClock) {
+        self.storage = storage
         self.clock = clock
     }
 
     public struct SignIn: Sendable {
-        public let userID: Int64
+        public let userID: UserID
         /// True when this login created the account.
         public let created: Bool
     }
@@ -29,42 +26,44 @@ public struct AccountService: Sendable {
     }
 
     /// Finds the account behind an identity, or creates one; with `linkingTo`, adds the identity to
-    /// that account instead. Runs in the caller's transaction (the one accepting the login).
+    /// that account instead. Runs in the caller's transaction (the one accepting the login), and
+    /// serializes on the identity: two first sign-ins with one key, on two nodes, make one account.
     public func signIn(
-        _ db: Database, method: String, subject: String, detail: String, linkingTo: Int64?
+        _ tx: any Transaction, method: String, subject: String, detail: String, linkingTo: UserID?
     ) throws -> SignIn {
         let now = clock.now()
-        if let existing = try store.identity(db, method: method, subject: subject) {
+        try tx.serialize(on: "identity:\(method):\(subject)")
+        if let existing = try tx.accounts.identity(method: method, subject: subject) {
             if let linkingTo, linkingTo != existing.userID { throw SignInError.belongsToAnotherAccount }
-            try store.touch(db, identityID: existing.id!, detail: detail, at: now)
+            try tx.accounts.touch(existing.id, detail: detail, at: now)
             return SignIn(userID: existing.userID, created: false)
         }
         if let linkingTo {
-            _ = try store.insert(db, Identity(userID: linkingTo, method: method, subject: subject, detail: detail, at: now))
+            _ = try tx.accounts.add(Identity(userID: linkingTo, method: method, subject: subject, detail: detail, at: now))
             return SignIn(userID: linkingTo, created: false)
         }
-        let user = try store.createUser(db, displayName: "", at: now)
-        _ = try store.insert(db, Identity(userID: user.id!, method: method, subject: subject, detail: detail, at: now))
-        return SignIn(userID: user.id!, created: true)
+        let user = try tx.accounts.createUser(displayName: "", at: now)
+        _ = try tx.accounts.add(Identity(userID: user.id, method: method, subject: subject, detail: detail, at: now))
+        return SignIn(userID: user.id, created: true)
     }
 
     public struct Overview: Sendable {
-        public let user: User
-        public let identities: [Identity]
-        public let sessions: [StoredSession]
+        public let user: Stored<User>
+        public let identities: [Stored<Identity>]
+        public let sessions: [Stored<Session>]
     }
 
-    public func overview(userID: Int64) throws -> Overview? {
-        try database.read { db in
-            guard let user = try store.user(db, id: userID) else { return nil }
+    /// Everything the account page shows, in one read.
+    public func overview(userID: UserID) throws -> Overview? {
+        try storage.read { tx in
+            guard let user = try tx.accounts.user(userID) else { return nil }
             return Overview(
-                user: user, identities: try store.identities(db, userID: userID),
-                sessions: try sessionStore.sessions(db, userID: userID))
+                user: user, identities: try tx.accounts.identities(of: userID), sessions: try tx.sessions.sessions(of: userID))
         }
     }
 
     /// Sets the display name: 1 to 64 characters, no control or direction-changing characters.
-    public func rename(userID: Int64, to name: String) throws {
+    public func rename(userID: UserID, to name: String) throws {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...64).contains(trimmed.count) else {
             throw HTTPError(.unprocessableContent, "A display name has 1 to 64 characters.", field: "displayName")
@@ -72,7 +71,7 @@ public struct AccountService: Sendable {
         guard !trimmed.unicodeScalars.contains(where: Self.isDisallowed) else {
             throw HTTPError(.unprocessableContent, "A display name cannot hold control or text-direction characters.", field: "displayName")
         }
-        try database.write { db in try store.rename(db, userID: userID, to: trimmed) }
+        try storage.write { tx in try tx.accounts.rename(userID, to: trimmed) }
     }
 
     static func isDisallowed(_ scalar: Unicode.Scalar) -> Bool {
@@ -83,7 +82,7 @@ public struct AccountService: Sendable {
     }
 
     /// Ends one of the user's sessions; false when it is not theirs (or gone).
-    public func revokeSession(userID: Int64, sessionID: Int64) throws -> Bool {
-        try database.write { db in try sessionStore.delete(db, id: sessionID, userID: userID) }
+    public func revokeSession(userID: UserID, sessionID: SessionID) throws -> Bool {
+        try storage.write { tx in try tx.sessions.delete(sessionID, of: userID) }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPTypes
 import Storage
 import Support
@@ -23,28 +22,27 @@ public struct RegulationSettings: Sendable {
 ///
 /// An admitted attempt is recorded as pending in the same write transaction that checks the
 /// limit, and confirmed and pending attempts together may not exceed it, so parallel attempts
-/// cannot slip past (SQLite serializes writers). Only confirmed failures ban: a refusal confirms
+/// cannot slip past: the transaction serializes on each subject, on every node. Only confirmed failures ban: a refusal confirms
 /// its attempt (`fail`), a successful login deletes it in the transaction that signs in (`forgive`).
 /// Too many attempts at once, with too few failures for a ban, get a short 429 instead.
 public struct Regulation: Sendable {
     public let settings: RegulationSettings
-    let database: AppDatabase
+    let storage: any Storage
     let clock: any WallClock
-    let store = RegulationStore()
 
-    public init(settings: RegulationSettings, database: AppDatabase, clock: any WallClock) {
+    public init(settings: RegulationSettings, storage: any Storage, clock: any WallClock) {
         self.settings = settings
-        self.database = database
+        self.storage = storage
         self.clock = clock
     }
 
-    public typealias Subject = RegulationStore.Subject
+    public typealias Subject = RegulationSubject
 
     /// The pending attempt, until it fails or succeeds.
     public struct Reservation: Sendable {
         let method: String
         let subjects: [Subject]
-        let attemptIDs: [Int64]
+        let attemptIDs: [RegulationAttemptID]
     }
 
     private enum Admission {
@@ -56,12 +54,12 @@ public struct Regulation: Sendable {
     /// Admits one attempt, or throws 429 with `Retry-After`.
     public func admit(method: String, subjects: [Subject]) throws -> Reservation {
         let now = clock.now()
-        let admission = try database.write { db -> Admission in
-            let standing = try standing(db, method: method, subjects: subjects, now: now)
+        let admission = try storage.write { tx -> Admission in
+            let standing = try standing(tx, method: method, subjects: subjects, now: now)
             if let seconds = standing.banSeconds { return .banned(seconds: seconds) }
             if standing.full { return .busy }
             return .admitted(Reservation(method: method, subjects: subjects, attemptIDs: try subjects.map {
-                try store.recordAttempt(db, method: method, subject: $0, at: now, pending: true)
+                try tx.regulation.record(RegulationAttempt(method: method, subject: $0, failedAt: now, pending: true))
             }))
         }
         switch admission {
@@ -74,18 +72,22 @@ public struct Regulation: Sendable {
 
     /// Seconds until every ban on the subjects ends (a subject that has reached the limit is
     /// banned now), and whether the attempts in flight fill the limit of a subject not banned.
-    private func standing(_ db: Database, method: String, subjects: [Subject], now: Date) throws
+    /// Holds each subject's lock until the transaction ends, taken in one order everywhere.
+    private func standing(_ tx: any Transaction, method: String, subjects: [Subject], now: Date) throws
         -> (banSeconds: TimeInterval?, full: Bool)
     {
+        for key in Set(subjects.map { "regulation:\(method):\($0.scope):\($0.value)" }).sorted() {
+            try tx.serialize(on: key)
+        }
         var until: Date?
         var full = false
         for subject in subjects {
-            var end = try store.bannedUntil(db, method: method, subject: subject, now: now)
+            var end = try tx.regulation.bannedUntil(method: method, subject: subject, now: now)
             if end == nil {
-                let counts = try store.failures(db, method: method, subject: subject, since: now - settings.findTime)
+                let counts = try tx.regulation.failures(method: method, subject: subject, since: now - settings.findTime)
                 if counts.confirmed >= settings.maxFailures {
                     end = now + settings.banTime
-                    try store.ban(db, method: method, subject: subject, until: end!)
+                    try tx.regulation.ban(method: method, subject: subject, until: end!)
                 } else if counts.confirmed + counts.pending >= settings.maxFailures {
                     full = true
                 }
@@ -98,15 +100,15 @@ public struct Regulation: Sendable {
     /// The attempt was refused: it is a failure now, and may ban its subjects.
     public func fail(_ reservation: Reservation) throws {
         let now = clock.now()
-        try database.write { db in
-            try store.confirm(db, ids: reservation.attemptIDs)
-            _ = try standing(db, method: reservation.method, subjects: reservation.subjects, now: now)
+        try storage.write { tx in
+            try tx.regulation.confirm(reservation.attemptIDs)
+            _ = try standing(tx, method: reservation.method, subjects: reservation.subjects, now: now)
         }
     }
 
     /// The attempt succeeded: it does not count. Runs in the login's own transaction.
-    public func forgive(_ db: Database, _ reservation: Reservation) throws {
-        try store.deleteFailures(db, ids: reservation.attemptIDs)
+    public func forgive(_ tx: any Transaction, _ reservation: Reservation) throws {
+        try tx.regulation.delete(reservation.attemptIDs)
     }
 
     private func tooMany(_ seconds: TimeInterval) -> HTTPError {

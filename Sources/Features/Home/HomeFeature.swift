@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Logging
 import Synchronization
 import Storage
 import Support
@@ -26,13 +27,16 @@ public struct HomeFeature: Feature {
             if try context.userID() != nil { return .redirect(to: next ?? "/account") }
             return try context.page("login", title: "Sign in", ["methods": methodCards(next: next)], csrf: true)
         }
-        let healthy = Response.json(StatusBody(status: "ok", database: "ok", version: version))
-        let unhealthy = Response.json(
-            StatusBody(status: "error", database: "unavailable", version: version, error: true,
-                message: "The database cannot be read."),
-            status: .serviceUnavailable)
         routes.api(.get, "/api/status") { context in
-            health.isUsable(context.database) ? healthy : unhealthy
+            let reading = health.reading(context.storage, logger: context.logger)
+            guard case .unavailable(let reason) = reading.health else {
+                return .json(StatusBody(status: "ok", database: "ok", version: version, databaseCreatedAt: reading.createdAt))
+            }
+            return .json(
+                StatusBody(
+                    status: "error", database: "unavailable", version: version, databaseCreatedAt: reading.createdAt,
+                    error: true, message: "The database cannot be written: \(StorageHealth.summary(of: reason))."),
+                status: .serviceUnavailable)
         }
     }
 
@@ -51,25 +55,43 @@ struct StatusBody: Encodable {
     let status: String
     let database: String
     let version: String
+    /// When the database was made (ISO 8601): a monitor sees a reset as a change of this value.
+    let databaseCreatedAt: String?
     var error: Bool?
     var message: String?
 }
 
-/// The answer of `/api/status`: whether the database answers a read. A check is at most
-/// `interval` old, so a monitor polling hard costs one read a second, not one per poll.
+/// The answer of `/api/status`: whether storage can be written (a small write) and when the
+/// database was made. A check is at most `interval` old, so a monitor polling hard costs one
+/// write a second, not one per poll. A change between healthy and not is logged once, in full.
 final class DatabaseHealth: Sendable {
+    struct Reading: Sendable {
+        let health: StorageHealth
+        let createdAt: String?
+    }
+
     private let interval: Duration
-    private let last = Mutex<(at: ContinuousClock.Instant, usable: Bool)?>(nil)
+    private let last = Mutex<(at: ContinuousClock.Instant, reading: Reading)?>(nil)
 
     init(interval: Duration) {
         self.interval = interval
     }
 
-    func isUsable(_ database: AppDatabase) -> Bool {
+    func reading(_ storage: any Storage, logger: Logger) -> Reading {
         let now = ContinuousClock.now
-        if let cached = last.withLock({ $0 }), now - cached.at < interval { return cached.usable }
-        let usable = database.isUsable()
-        last.withLock { $0 = (now, usable) }
-        return usable
+        let previous = last.withLock { $0 }
+        if let previous, now - previous.at < interval { return previous.reading }
+        let health = storage.checkHealth()
+        let createdAt = (try? storage.read { tx in try tx.metadata.value(.createdAt) }) ?? previous?.reading.createdAt
+        let reading = Reading(health: health, createdAt: createdAt)
+        last.withLock { $0 = (now, reading) }
+        if health != previous?.reading.health ?? .ok {
+            switch health {
+            case .ok: logger.notice("storage is writable again", metadata: ["storage": "\(storage.displayName)"])
+            case .unavailable(let reason):
+                logger.error("storage cannot be written", metadata: ["storage": "\(storage.displayName)", "reason": "\(reason)"])
+            }
+        }
+        return reading
     }
 }

@@ -29,7 +29,7 @@ public struct TrezorLoginFeature: Feature {
         }
         routes.browserAPI(.post, "/login/trezor/challenge") { context in
             let session = try context.ensureSession()
-            let challenge = try service.issueChallenge(sessionID: session.id!)
+            let challenge = try service.issueChallenge(sessionID: session.id)
             return .json(ChallengeBody(challengeHidden: challenge.hidden, challengeVisual: challenge.visual))
         }
         routes.browserAPI(.post, "/login/trezor/verify") { context in

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPTypes
 import SLIP0013
 import Storage
@@ -84,20 +83,19 @@ public struct TrezorLoginService: Sendable {
     public static let method = "trezor"
 
     let settings: TrezorSettings
-    let database: AppDatabase
+    let storage: any Storage
     let clock: any WallClock
     let random: any RandomSource
     let accounts: AccountService
     let regulation: Regulation
     let sessions: SessionManager
-    let challenges = TrezorChallengeStore()
 
     public init(
-        settings: TrezorSettings, database: AppDatabase, clock: any WallClock, random: any RandomSource,
+        settings: TrezorSettings, storage: any Storage, clock: any WallClock, random: any RandomSource,
         accounts: AccountService, regulation: Regulation, sessions: SessionManager
     ) {
         self.settings = settings
-        self.database = database
+        self.storage = storage
         self.clock = clock
         self.random = random
         self.accounts = accounts
@@ -106,12 +104,11 @@ public struct TrezorLoginService: Sendable {
     }
 
     /// A fresh challenge for this session: 32 random bytes, and the time for the device to show.
-    public func issueChallenge(sessionID: Int64) throws -> TrezorChallenge {
+    public func issueChallenge(sessionID: SessionID) throws -> Stored<TrezorChallenge> {
         let now = clock.now()
-        return try database.write { db in
-            try challenges.prune(db, sessionID: sessionID, now: now, keep: 5)
-            return try challenges.insert(
-                db,
+        return try storage.write { tx in
+            try tx.trezorChallenges.prune(session: sessionID, now: now, keep: 5)
+            return try tx.trezorChallenges.insert(
                 TrezorChallenge(
                     sessionID: sessionID, hidden: random.hex(byteCount: 32), visual: Self.visual(now), createdAt: now,
                     expiresAt: now + settings.challengeLifetime))
@@ -129,7 +126,7 @@ public struct TrezorLoginService: Sendable {
 
     /// Checks the answer and signs in (or links the key to the signed-in account).
     /// Any refusal after the shape checks counts as a failure for regulation; nothing else is written.
-    func verify(_ request: TrezorVerifyRequest, session: StoredSession, client: Request) throws -> Outcome {
+    func verify(_ request: TrezorVerifyRequest, session: Stored<Session>, client: Request) throws -> Outcome {
         let checked = try request.checked()
         let reservation = try regulation.admit(
             method: Self.method,
@@ -144,7 +141,7 @@ public struct TrezorLoginService: Sendable {
 
     private func check(
         _ request: TrezorVerifyRequest, _ checked: TrezorVerifyRequest.Checked, reservation: Regulation.Reservation,
-        session: StoredSession, client: Request
+        session: Stored<Session>, client: Request
     ) throws -> Outcome {
         let challenge = try usableChallenge(hidden: checked.hiddenHex, session: session)
         guard challenge.visual == request.challengeVisual else { throw Self.badSignature }
@@ -164,8 +161,8 @@ public struct TrezorLoginService: Sendable {
             reservation: reservation, client: client)
     }
 
-    private func usableChallenge(hidden: String, session: StoredSession) throws -> TrezorChallenge {
-        guard let challenge = try database.read({ db in try challenges.find(db, hidden: hidden) }) else {
+    private func usableChallenge(hidden: String, session: Stored<Session>) throws -> Stored<TrezorChallenge> {
+        guard let challenge = try storage.read({ tx in try tx.trezorChallenges.challenge(hidden: hidden) }) else {
             throw Self.unauthorized("This sign-in request is unknown or already finished. Please start again.")
         }
         guard challenge.sessionID == session.id else {
@@ -188,21 +185,21 @@ public struct TrezorLoginService: Sendable {
     /// The login, all in one transaction: the challenge used, the account found or made, the
     /// attempt forgiven, the session rotated.
     private func signIn(
-        key: String, address: String, challenge: TrezorChallenge, session: StoredSession,
+        key: String, address: String, challenge: Stored<TrezorChallenge>, session: Stored<Session>,
         reservation: Regulation.Reservation, client: Request
     ) throws -> Outcome {
         let now = clock.now()
-        let accepted = try database.write { db -> Accepted? in
-            guard try challenges.markUsed(db, id: challenge.id!, at: now) else { return nil }
-            try regulation.forgive(db, reservation)
+        let accepted = try storage.write { tx -> Accepted? in
+            guard try tx.trezorChallenges.markUsed(challenge.id, at: now) else { return nil }
+            try regulation.forgive(tx, reservation)
             let signIn: AccountService.SignIn
             do {
-                signIn = try accounts.signIn(db, method: Self.method, subject: key, detail: address, linkingTo: session.userID)
+                signIn = try accounts.signIn(tx, method: Self.method, subject: key, detail: address, linkingTo: session.userID)
             } catch AccountService.SignInError.belongsToAnotherAccount {
                 return .belongsToAnotherAccount
             }
             let issued = try sessions.issue(
-                db, userID: signIn.userID, replacing: session.id, ipAddress: client.remoteAddress, userAgent: client.userAgent)
+                tx, userID: signIn.userID, replacing: session.id, ipAddress: client.remoteAddress, userAgent: client.userAgent)
             return .signedIn(issued, signIn)
         }
         switch accepted {

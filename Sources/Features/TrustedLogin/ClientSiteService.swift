@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPTypes
 import Storage
 import Support
@@ -8,19 +7,18 @@ import Web
 /// What customer sites (the TrustedLogin client SDK) do: grant, extend and revoke support access,
 /// check a support login, report failed logins and brute force.
 struct ClientSiteService: Sendable {
-    let database: AppDatabase
+    let storage: any Storage
     let clock: any WallClock
     let random: any RandomSource
     let settings: TrustedLoginSettings
-    let store = TrustedLoginStore()
 
     static let codes: Set<String> = ["security_check_failed", "login_failed", "endpoint_mismatch", "secret_id_unknown"]
 
     // MARK: POST sites
 
     /// Creates the grant, or (the same secretId again) replaces every field of it: create and
-    /// extend are the same request.
-    func upsert(team: Team, request: Request) throws -> Response {
+    /// extend are the same request, one atomic upsert (parallel requests leave one grant).
+    func upsert(team: Stored<Team>, request: Request) throws -> Response {
         var fields = try BodyFields(request)
         let secretID = fields.string("secretId", format: FieldFormat.hex(32))
         let identifier = fields.string("identifier", max: 255)
@@ -35,23 +33,18 @@ struct ClientSiteService: Sendable {
         let nonce = fields.string("nonce", format: FieldFormat.hex(48))
         let clientPublicKey = fields.string("clientPublicKey", format: FieldFormat.hex(64))
         let metaData = Self.metaData(&fields)
-        if let claimed = fields.integer("team", required: false), claimed != team.id {
+        if let claimed = fields.integer("team", required: false), claimed != team.id.rawValue {
             fields.fail("team", rule: .selection)
         }
         try fields.check()
         let now = clock.now()
         let grant = Grant(
-            teamID: team.id!, secretID: secretID!, accessKey: accessKey!, identifier: identifier!, siteURL: siteURL!,
+            teamID: team.id, secretID: secretID!, accessKey: accessKey!, identifier: identifier!, siteURL: siteURL!,
             clientPublicKey: clientPublicKey!, nonce: nonce!, metaData: metaData, wpUserID: wpUserID,
             expiresAt: expiresAt, version: version, at: now)
-        try database.write { db in
-            var saved = grant
-            if let existing = try store.grant(db, teamID: team.id!, secretID: grant.secretID) {
-                saved.id = existing.id
-                saved.createdAt = existing.createdAt
-            }
-            _ = try store.save(db, saved)
-            try store.purgeExpiredGrants(db, now: now, teamID: team.id)
+        try storage.write { tx in
+            try tx.grants.upsert(grant)
+            try tx.grants.purgeExpired(now: now, team: team.id)
         }
         return Response.json(.object([("success", .bool(true)), ("siteId", .string(grant.secretID))]), status: .created)
     }
@@ -93,8 +86,8 @@ struct ClientSiteService: Sendable {
 
     /// Revokes a grant. An unknown secret (or another team's) is not an error: the client would
     /// retry five times; it gets `deleted: false` instead, and learns nothing about other teams.
-    func revoke(team: Team, secretID: String) throws -> Response {
-        let deleted = try database.write { db in try store.deleteGrant(db, teamID: team.id!, secretID: secretID) }
+    func revoke(team: Stored<Team>, secretID: String) throws -> Response {
+        let deleted = try storage.write { tx in try tx.grants.delete(team: team.id, secretID: secretID) }
         if deleted { return Response.json(.object([("deleted", .bool(true))])) }
         return Response.json(.object([("deleted", .bool(false)), ("reason", .string("unknown_secret_id"))]))
     }
@@ -103,7 +96,7 @@ struct ClientSiteService: Sendable {
 
     /// A support agent is logging in on the customer site: the grant must be live and the team not
     /// paused. Every call is recorded as a support login.
-    func verifyIdentifier(team: Team, secretID: String, request: Request) throws -> Response {
+    func verifyIdentifier(team: Stored<Team>, secretID: String, request: Request) throws -> Response {
         var fields = try BodyFields(request)
         _ = fields.integer("timestamp")
         let userAgent = fields.string("user_agent", required: false, max: 255, allowEmpty: true)
@@ -111,11 +104,10 @@ struct ClientSiteService: Sendable {
         let siteURL = fields.string("site_url", max: 2048)
         try fields.check()
         let grant = try liveGrant(team: team, secretID: secretID)
-        try database.write { db in
-            try store.record(
-                db,
+        try storage.write { tx in
+            try tx.teamLogs.record(
                 SupportLogin(
-                    teamID: team.id!, grantID: grant.id, secretID: secretID, siteURL: siteURL ?? grant.siteURL, event: "login",
+                    teamID: team.id, grantID: grant.id, secretID: secretID, siteURL: siteURL ?? grant.siteURL, event: "login",
                     userAgent: userAgent, ipAddress: userIP.flatMap { $0.isEmpty ? nil : $0 }, at: clock.now()))
         }
         return .noContent
@@ -123,18 +115,18 @@ struct ClientSiteService: Sendable {
 
     /// The team's grant for `secretID`: 404 when unknown or another team's, 423 while the team is
     /// paused, 410 once expired.
-    func liveGrant(team: Team, secretID: String) throws -> Grant {
-        guard !secretID.isEmpty, let grant = try database.read({ db in try store.grant(db, teamID: team.id!, secretID: secretID) })
+    func liveGrant(team: Stored<Team>, secretID: String) throws -> Stored<Grant> {
+        guard !secretID.isEmpty, let grant = try storage.read({ tx in try tx.grants.grant(team: team.id, secretID: secretID) })
         else { throw HTTPError.notFound("Site not found.") }
         try team.requireNotPaused()
-        guard grant.isLive(at: clock.now()) else { throw HTTPError(.gone, "This support access has expired.") }
+        guard grant.record.isLive(at: clock.now()) else { throw HTTPError(.gone, "This support access has expired.") }
         return grant
     }
 
     // MARK: POST report-brute-force
 
     /// A customer site tripped its lockdown: record the report and pause the team.
-    func reportBruteForce(team: Team, request: Request) throws -> Response {
+    func reportBruteForce(team: Stored<Team>, request: Request) throws -> Response {
         var fields = try BodyFields(request)
         let userAgent = fields.string("user_agent", required: false, max: 512, allowEmpty: true)
         let userIP = fields.string("user_ip", required: false, allowEmpty: true, format: FieldFormat.isIP, formatRule: .ip)
@@ -143,13 +135,12 @@ struct ClientSiteService: Sendable {
             fields.fail("timestamp", rule: .integer)
         }
         try fields.check()
-        try database.write { db in
-            try store.record(
-                db,
+        try storage.write { tx in
+            try tx.teamLogs.record(
                 TeamEvent(
-                    teamID: team.id!, event: "brute-force-reported", siteURL: siteURL, userAgent: userAgent,
+                    teamID: team.id, event: "brute-force-reported", siteURL: siteURL, userAgent: userAgent,
                     ipAddress: userIP.flatMap { $0.isEmpty ? nil : $0 }, at: clock.now()))
-            if team.status == .active { _ = try store.setStatus(db, teamID: team.id!, .paused) }
+            if team.status == .active { _ = try tx.teams.setStatus(of: team.id, to: .paused) }
         }
         return .noContent
     }
@@ -157,7 +148,7 @@ struct ClientSiteService: Sendable {
     // MARK: POST sites/{secretId}/login-attempts
 
     /// A customer site reports a failed support login. Limited per secret and per team.
-    func reportLoginAttempt(team: Team, secretID: String, request: Request) throws -> Response {
+    func reportLoginAttempt(team: Stored<Team>, secretID: String, request: Request) throws -> Response {
         var fields = try BodyFields(request)
         let code = fields.string("code", max: 64)
         if let code, !Self.codes.contains(code) { fields.fail("code", rule: .selection) }
@@ -171,12 +162,12 @@ struct ClientSiteService: Sendable {
         guard !secretID.isEmpty, secretID.utf8.count <= 128 else { throw HTTPError.notFound("Site not found.") }
         let now = clock.now()
         let attempt = LoginAttempt(
-            id: "lpat_" + random.uuid(), teamID: team.id!, secretID: secretID, code: code!, detailedReason: reason,
+            id: "lpat_" + random.uuid(), teamID: team.id, secretID: secretID, code: code!, detailedReason: reason,
             identifierHash: identifierHash?.lowercased(), clientSiteURL: siteURL!, clientUserAgent: userAgent,
             clientIP: clientIP, attemptedAt: attemptedAt!, receivedAt: now)
-        let limited = try database.write { db -> Int? in
-            if let wait = try rateLimited(db, team: team, secretID: secretID, now: now) { return wait }
-            try store.insert(db, attempt)
+        let limited = try storage.write { tx -> Int? in
+            if let wait = try rateLimited(tx, team: team.id, secretID: secretID, now: now) { return wait }
+            try tx.teamLogs.record(attempt)
             return nil
         }
         if let wait = limited {
@@ -214,11 +205,13 @@ struct ClientSiteService: Sendable {
     }
 
     /// Seconds to wait, when the secret or the team has reported too many attempts in the window.
-    private func rateLimited(_ db: Database, team: Team, secretID: String, now: Date) throws -> Int? {
+    /// Serialized on the team, so the limit holds when reports arrive at several nodes at once.
+    private func rateLimited(_ tx: any Transaction, team: TeamID, secretID: String, now: Date) throws -> Int? {
+        try tx.serialize(on: "login-attempts:\(team)")
         let since = now - settings.loginAttemptsWindow
         for (limit, recent) in [
-            (settings.loginAttemptsPerSecret, try store.recentAttempts(db, teamID: team.id!, secretID: secretID, since: since)),
-            (settings.loginAttemptsPerTeam, try store.recentAttempts(db, teamID: team.id!, since: since)),
+            (settings.loginAttemptsPerSecret, try tx.teamLogs.recentAttempts(team: team, secretID: secretID, since: since)),
+            (settings.loginAttemptsPerTeam, try tx.teamLogs.recentAttempts(team: team, secretID: nil, since: since)),
         ] where recent.count >= limit {
             let oldest = recent.oldest ?? now
             return max(1, Int((oldest.addingTimeInterval(settings.loginAttemptsWindow).timeIntervalSince(now)).rounded(.up)))

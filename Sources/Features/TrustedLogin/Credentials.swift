@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 import HTTPTypes
 import Storage
 import Support
@@ -15,7 +14,6 @@ import Web
 struct Credentials: Sendable {
     let teams: TeamService
     let clock: any WallClock
-    let store = TrustedLoginStore()
     /// How far a v2 request's X-TL-Timestamp may be from our clock.
     static let clockSkew: TimeInterval = 300
 
@@ -36,7 +34,7 @@ struct Credentials: Sendable {
     }
 
     /// A customer site: `Authorization: Bearer <team public key>`.
-    func client(_ request: Request) throws -> Team {
+    func client(_ request: Request) throws -> Stored<Team> {
         guard let key = Self.bearer(request), !key.isEmpty, key.utf8.count <= 128,
             let team = try team(where: .publicKey, is: key)
         else { throw Self.unauthenticated }
@@ -45,21 +43,21 @@ struct Credentials: Sendable {
 
     /// A vendor's Connector: v2 (HMAC bearer, timestamp, nonce) when it says so, else v1; both with
     /// X-TL-TOKEN. `failure` is the error to answer (401, or 403 where the SaaS answers that).
-    func vendor(_ request: Request, failure: HTTPError = unauthenticated) throws -> Team {
+    func vendor(_ request: Request, failure: HTTPError = unauthenticated) throws -> Stored<Team> {
         guard let token = request.header(Self.token), let bearer = Self.bearer(request),
             let team = try team(where: .token, is: TeamKeys.lookup(token))
         else { throw failure }
         if request.header(Self.authVersion) == "2" {
             guard try checkV2(request, bearer: bearer, team: team) else { throw failure }
         } else {
-            guard ConstantTime.equals(team.bearerLookup, TeamKeys.lookup(bearer)) else { throw failure }
+            guard ConstantTime.equals(team.credentials.bearerLookup, TeamKeys.lookup(bearer)) else { throw failure }
         }
         return team
     }
 
     /// v2: `Bearer base64(HMAC-SHA256(private key, "METHOD\nREQUEST_URI\nsha256hex(body)\nts\nnonce"))`,
     /// the timestamp within five minutes, the nonce never seen before from this team.
-    private func checkV2(_ request: Request, bearer: String, team: Team) throws -> Bool {
+    private func checkV2(_ request: Request, bearer: String, team: Stored<Team>) throws -> Bool {
         guard let timestampText = request.header(Self.timestamp), let timestamp = Int64(timestampText),
             abs(clock.now().timeIntervalSince1970 - Double(timestamp)) <= Self.clockSkew,
             let nonce = request.header(Self.nonce), (8...128).contains(nonce.utf8.count),
@@ -69,14 +67,12 @@ struct Credentials: Sendable {
             + "\(Hex.encode(SHA256.hash(data: request.body)))\n\(timestamp)\n\(nonce)"
         let expected = HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: SymmetricKey(data: Array(privateKey.utf8)))
         guard ConstantTime.equals(Array(expected), Array(sent)) else { return false }
-        return try teams.database.write { db in
-            try store.useNonce(db, teamID: team.id!, nonce: "v2:\(nonce)", at: clock.now())
-        }
+        return try teams.storage.write { tx in try tx.nonces.use("v2:\(nonce)", team: team.id, at: clock.now()) }
     }
 
     /// A log reader: the private key as `X-TL-Api-Key`, `api_key` in the query or the body, or the
     /// vendor headers. The body is parsed only when nothing else carries a credential.
-    func logReader(_ request: Request) throws -> Team {
+    func logReader(_ request: Request) throws -> Stored<Team> {
         let key = request.header(Self.apiKey) ?? request.query["api_key"] ?? bodyKey(request)
         if let key, !key.isEmpty {
             guard let team = try team(where: .apiKey, is: TeamKeys.lookup(key)) else { throw Self.unauthenticated }
@@ -85,8 +81,8 @@ struct Credentials: Sendable {
         return try vendor(request)
     }
 
-    private func team(where column: TrustedLoginStore.TeamLookup, is value: String) throws -> Team? {
-        try teams.database.read { db in try store.team(db, where: column, is: value) }
+    private func team(where column: TeamLookup, is value: String) throws -> Stored<Team>? {
+        try teams.storage.read { tx in try tx.teams.team(where: column, is: value) }
     }
 
     private func bodyKey(_ request: Request) -> String? {

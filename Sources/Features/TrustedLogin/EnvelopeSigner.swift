@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 import Storage
 import Support
 import Synchronization
@@ -13,36 +12,32 @@ final class EnvelopeSigner: Sendable {
     static let purpose = "envelope-signing"
 
     let enabled: Bool
-    private let database: AppDatabase
+    private let storage: any Storage
     private let clock: any WallClock
     private let sealer: SecretSealer
     private let cached = Mutex<Curve25519.Signing.PrivateKey?>(nil)
 
-    init(enabled: Bool, database: AppDatabase, clock: any WallClock, secretKey: SecretKey) {
+    init(enabled: Bool, storage: any Storage, clock: any WallClock, secretKey: SecretKey) {
         self.enabled = enabled
-        self.database = database
+        self.storage = storage
         self.clock = clock
         sealer = SecretSealer(secretKey: secretKey, purpose: Self.purpose)
     }
 
-    /// The signing key, made and stored the first time it is needed.
+    /// The signing key, made and stored the first time it is needed. Nodes making it at once
+    /// store one, and every node signs with that one.
     func key() throws -> Curve25519.Signing.PrivateKey {
         if let key = cached.withLock({ $0 }) { return key }
-        let store = TrustedLoginStore()
-        let key = try database.write { db -> Curve25519.Signing.PrivateKey in
-            if let stored = try store.signingKey(db, purpose: Self.purpose) {
-                let raw = try sealer.open(Array(stored.privateKeySealed), context: Self.purpose)
-                return try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
-            }
+        let stored = try storage.read { tx in try tx.signingKeys.key(purpose: Self.purpose) } ?? storage.write { tx in
             let fresh = Curve25519.Signing.PrivateKey()
-            _ = try store.insert(
-                db,
-                SigningKeyRecord(
+            return try tx.signingKeys.insertIfAbsent(
+                SigningKey(
                     purpose: Self.purpose, publicKey: Hex.encode(fresh.publicKey.rawRepresentation),
                     privateKeySealed: Data(try sealer.seal(Array(fresh.rawRepresentation), context: Self.purpose)),
                     createdAt: clock.now()))
-            return fresh
         }
+        let key = try Curve25519.Signing.PrivateKey(
+            rawRepresentation: try sealer.open(Array(stored.privateKeySealed), context: Self.purpose))
         cached.withLock { $0 = key }
         return key
     }

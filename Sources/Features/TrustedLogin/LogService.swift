@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPTypes
 import Storage
 import Support
@@ -8,25 +7,24 @@ import Web
 /// The team's logs: support logins (as Connector 2.x's activity screen reads them) and the
 /// failed logins customer sites reported.
 struct LogService: Sendable {
-    let database: AppDatabase
+    let storage: any Storage
     let clock: any WallClock
-    let store = TrustedLoginStore()
 
     // MARK: GET logs/logins/{teamId}[/site/{siteId}]
 
     /// Support logins in buckets, newest first: `range` weekly or monthly, `length` buckets
     /// (1–52, 12), `start` (YYYY-MM-DD, the oldest bucket's first day), rows when `data=1`,
     /// optionally one vendor user's (`user_id`).
-    func logins(_ team: Team, siteID: String?, query: FormFields) throws -> Response {
+    func logins(_ team: Stored<Team>, siteID: String?, query: FormFields) throws -> Response {
         let monthly = query["range"] == "monthly"
         let length = min(52, max(1, Int(query["length"] ?? "") ?? 12))
         let withRows = ["1", "true"].contains(query["data"] ?? "")
         let userFilter = query["user_id"].flatMap { Int64($0) }
         let periods = Self.periods(
             monthly: monthly, length: length, start: query["start"].flatMap(ClientDate.parse), now: clock.now())
-        let logins = try database.read { db in
-            try store.supportLogins(
-                db, teamID: team.id!, since: periods.last!.start, before: periods.first!.end, site: siteID, userID: userFilter)
+        let logins = try storage.read { tx in
+            try tx.teamLogs.supportLogins(
+                team: team.id, since: periods.last!.start, before: periods.first!.end, site: siteID, vendorUser: userFilter)
         }
         let buckets: [JSONValue] = periods.map { period in
             let rows = logins.filter { $0.occurredAt >= period.start && $0.occurredAt < period.end }
@@ -69,15 +67,15 @@ struct LogService: Sendable {
 
     static func day(_ date: Date) -> String { String(ClientDate.format(date).prefix(10)) }
 
-    static func row(_ login: SupportLogin) -> JSONValue {
+    static func row(_ login: Stored<SupportLogin>) -> JSONValue {
         .object([
             ("time", .string(ClientDate.format(login.occurredAt))),
             ("userId", login.userID.map { .number(String($0)) } ?? .null),
             ("userName", login.userName.map(JSONValue.string) ?? .null),
-            ("siteId", login.grantID.map { .number(String($0)) } ?? .null),
+            ("siteId", login.grantID.map { .number(String($0.rawValue)) } ?? .null),
             ("secretId", .string(login.secretID)),
             ("siteUrl", .string(login.siteURL)),
-            ("teamId", .number(String(login.teamID))),
+            ("teamId", .number(String(login.teamID.rawValue))),
             ("eventType", .string(login.event)),
         ])
     }
@@ -86,13 +84,13 @@ struct LogService: Sendable {
 
     /// One page of reported failed logins, newest first, in Laravel's paginator shape (the flat
     /// keys, and `links` and `meta` as a resource collection has them: Connector 2.x reads `meta`).
-    func attempts(_ team: Team, path: String, query: FormFields) throws -> Response {
+    func attempts(_ team: Stored<Team>, path: String, query: FormFields) throws -> Response {
         let perPage = min(200, max(1, Int(query["per_page"] ?? "") ?? 50))
         // Bounded so that (page - 1) * perPage cannot overflow: past the last page is just empty.
         let page = min(1_000_000, max(1, Int(query["page"] ?? "") ?? 1))
-        let (total, rows) = try database.read { db in
-            (try store.loginAttemptCount(db, teamID: team.id!),
-             try store.loginAttempts(db, teamID: team.id!, limit: perPage, offset: (page - 1) * perPage))
+        let (total, rows) = try storage.read { tx in
+            (try tx.teamLogs.loginAttemptCount(team: team.id),
+             try tx.teamLogs.loginAttempts(team: team.id, limit: perPage, offset: (page - 1) * perPage))
         }
         let lastPage = max(1, (total + perPage - 1) / perPage)
         let from: JSONValue = rows.isEmpty ? .null : .number(String((page - 1) * perPage + 1))
@@ -113,8 +111,8 @@ struct LogService: Sendable {
     // MARK: GET logs/login-attempts/{teamId}/{attemptId}
 
     /// One attempt, unwrapped (`id` at the top); another team's is not found.
-    func attempt(_ team: Team, id: String) throws -> Response {
-        guard let attempt = try database.read({ db in try store.loginAttempt(db, id: id, teamID: team.id!) }) else {
+    func attempt(_ team: Stored<Team>, id: String) throws -> Response {
+        guard let attempt = try storage.read({ tx in try tx.teamLogs.loginAttempt(id: id, team: team.id) }) else {
             throw HTTPError.notFound("Attempt not found.")
         }
         return Response.json(Self.attempt(attempt))
@@ -124,7 +122,7 @@ struct LogService: Sendable {
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
         return .object([
             ("id", .string(attempt.id)),
-            ("team_id", .number(String(attempt.teamID))),
+            ("team_id", .number(String(attempt.teamID.rawValue))),
             ("secret_id", .string(attempt.secretID)),
             ("code", .string(attempt.code)),
             ("detailed_reason", .string(attempt.detailedReason)),

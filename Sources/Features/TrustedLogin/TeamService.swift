@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPTypes
 import Storage
 import Support
@@ -26,41 +25,42 @@ public struct TeamKeys: Sendable, Encodable {
     static func lookup(_ credential: String) -> String { Digest256.sha256Hex(credential) }
 }
 
-/// What a team's standing allows, written once for the API (and the admin pages to come).
 extension Team {
     static let teamNotFound = HTTPError(.notFound, "Team Not Found")
     static let pauseMode = HTTPError(
         .locked, "This team is in pause mode after a brute-force report; a team admin must resume it.")
+}
 
+/// What a team's standing allows, written once for the API (and the admin pages to come).
+extension Stored where Record == Team {
     /// The team id in a path must be the authenticated team's own: another team's is 404, never 403.
     func requireOwn(_ pathID: String) throws(HTTPError) {
-        guard Int64(pathID) == id else { throw Self.teamNotFound }
+        guard TeamID(pathID) == id else { throw Team.teamNotFound }
     }
 
     /// Pause mode (after a brute-force report) answers 423 to lookups, envelopes and verify-identifier.
     func requireNotPaused() throws(HTTPError) {
-        if status == .paused { throw Self.pauseMode }
+        if record.status == .paused { throw Team.pauseMode }
     }
 }
 
 /// Teams: made, listed, their keys cycled, paused and resumed. The command line, the API and the
 /// admin pages all go through here, so a rule is written once.
 public struct TeamService: Sendable {
-    let database: AppDatabase
+    let storage: any Storage
     let clock: any WallClock
     let random: any RandomSource
     let sealer: SecretSealer
-    let store = TrustedLoginStore()
 
-    public init(database: AppDatabase, clock: any WallClock, random: any RandomSource, secretKey: SecretKey) {
-        self.database = database
+    public init(storage: any Storage, clock: any WallClock, random: any RandomSource, secretKey: SecretKey) {
+        self.storage = storage
         self.clock = clock
         self.random = random
         sealer = SecretSealer(secretKey: secretKey, purpose: "team-private-key")
     }
 
     public struct CreatedTeam: Sendable, Encodable {
-        public let id: Int64
+        public let id: TeamID
         public let name: String
         public let publicKey: String
         public let privateKey: String
@@ -68,7 +68,7 @@ public struct TeamService: Sendable {
 
     public enum TeamError: Error, CustomStringConvertible {
         case invalidName
-        case notFound(Int64)
+        case notFound(TeamID)
 
         public var description: String {
             switch self {
@@ -84,64 +84,64 @@ public struct TeamService: Sendable {
             throw TeamError.invalidName
         }
         let keys = TeamKeys.make(random)
-        let team = try database.write { db in
-            try store.insert(
-                db,
-                Team(
-                    name: name, publicKey: keys.publicKey, bearerLookup: TeamKeys.lookup(keys.v1Bearer),
-                    tokenLookup: TeamKeys.lookup(keys.token), apiKeyLookup: TeamKeys.lookup(keys.privateKey),
-                    privateKeySealed: try seal(keys), createdAt: clock.now()))
-        }
-        return CreatedTeam(id: team.id!, name: team.name, publicKey: keys.publicKey, privateKey: keys.privateKey)
+        let credentials = try self.credentials(keys)
+        let team = try storage.write { tx in try tx.teams.insert(Team(name: name, credentials: credentials, createdAt: clock.now())) }
+        return CreatedTeam(id: team.id, name: team.name, publicKey: keys.publicKey, privateKey: keys.privateKey)
     }
 
-    public func list() throws -> [Team] {
-        try database.read { db in try store.teams(db) }
+    public func list() throws -> [Stored<Team>] {
+        try storage.read { tx in try tx.teams.teams() }
     }
 
-    public func team(id: Int64) throws -> Team? {
-        try database.read { db in try store.team(db, id: id) }
+    public func team(id: TeamID) throws -> Stored<Team>? {
+        try storage.read { tx in try tx.teams.team(id) }
     }
 
     /// New keys; the old public and private keys stop working at once.
-    public func cycleKeys(teamID: Int64) throws -> CreatedTeam {
+    public func cycleKeys(teamID: TeamID) throws -> CreatedTeam {
         let keys = TeamKeys.make(random)
+        let credentials = try self.credentials(keys)
         let now = clock.now()
-        let team = try database.write { db -> Team in
-            guard var team = try store.team(db, id: teamID) else { throw TeamError.notFound(teamID) }
-            team.publicKey = keys.publicKey
-            team.bearerLookup = TeamKeys.lookup(keys.v1Bearer)
-            team.tokenLookup = TeamKeys.lookup(keys.token)
-            team.apiKeyLookup = TeamKeys.lookup(keys.privateKey)
-            team.privateKeySealed = try seal(keys)
-            team.keysCycledAt = now
-            try store.save(db, team)
-            try store.record(db, TeamEvent(teamID: teamID, event: "keys-cycled", at: now))
+        let team = try storage.write { tx -> Stored<Team> in
+            guard try tx.teams.replaceCredentials(of: teamID, with: credentials, at: now), let team = try tx.teams.team(teamID) else {
+                throw TeamError.notFound(teamID)
+            }
+            try tx.teamLogs.record(TeamEvent(teamID: teamID, event: "keys-cycled", at: now))
             return team
         }
         return CreatedTeam(id: teamID, name: team.name, publicKey: keys.publicKey, privateKey: keys.privateKey)
     }
 
+    /// What is stored of the keys: the public key, lookup values, the private key sealed.
+    private func credentials(_ keys: TeamKeys) throws -> TeamCredentials {
+        TeamCredentials(
+            publicKey: keys.publicKey, bearerLookup: TeamKeys.lookup(keys.v1Bearer), tokenLookup: TeamKeys.lookup(keys.token),
+            apiKeyLookup: TeamKeys.lookup(keys.privateKey), privateKeySealed: try seal(keys))
+    }
+
     /// Leaves pause mode (or makes an inactive team active again).
-    public func resume(teamID: Int64) throws {
+    public func resume(teamID: TeamID) throws {
         try setStatus(teamID, .active, event: "resumed")
     }
 
     /// The team is no longer in good standing: verification answers 402.
-    public func deactivate(teamID: Int64) throws {
+    public func deactivate(teamID: TeamID) throws {
         try setStatus(teamID, .inactive, event: "deactivated")
     }
 
-    private func setStatus(_ teamID: Int64, _ status: Team.Status, event: String) throws {
-        try database.write { db in
-            guard try store.setStatus(db, teamID: teamID, status) else { throw TeamError.notFound(teamID) }
-            try store.record(db, TeamEvent(teamID: teamID, event: event, at: clock.now()))
+    private func setStatus(_ teamID: TeamID, _ status: Team.Status, event: String) throws {
+        try storage.write { tx in
+            guard try tx.teams.setStatus(of: teamID, to: status) else { throw TeamError.notFound(teamID) }
+            try tx.teamLogs.record(TeamEvent(teamID: teamID, event: event, at: clock.now()))
         }
     }
 
     /// The private key, for checking a v2 bearer (an HMAC keyed with it).
-    func privateKey(of team: Team) -> String? {
-        guard let bytes = try? sealer.open(Array(team.privateKeySealed), context: "team:\(team.publicKey)") else { return nil }
+    func privateKey(of team: Stored<Team>) -> String? {
+        let credentials = team.credentials
+        guard let bytes = try? sealer.open(Array(credentials.privateKeySealed), context: "team:\(credentials.publicKey)") else {
+            return nil
+        }
         return String(decoding: bytes, as: UTF8.self)
     }
 

@@ -19,14 +19,14 @@ public struct TrustedLoginServices: Sendable {
         teams: TeamService, settings: TrustedLoginSettings, http: any HTTPFetching, secretKey: SecretKey,
         random: any RandomSource
     ) {
-        let database = teams.database, clock = teams.clock
+        let storage = teams.storage, clock = teams.clock
         self.teams = teams
         credentials = Credentials(teams: teams, clock: clock)
-        clientSites = ClientSiteService(database: database, clock: clock, random: random, settings: settings)
-        signer = EnvelopeSigner(enabled: settings.envelopeSigning, database: database, clock: clock, secretKey: secretKey)
+        clientSites = ClientSiteService(storage: storage, clock: clock, random: random, settings: settings)
+        signer = EnvelopeSigner(enabled: settings.envelopeSigning, storage: storage, clock: clock, secretKey: secretKey)
         vendors = VendorService(
-            database: database, clock: clock, signer: signer, fetcher: SignatureKeyFetcher(http: http), clientSites: clientSites)
-        logs = LogService(database: database, clock: clock)
+            storage: storage, clock: clock, signer: signer, fetcher: SignatureKeyFetcher(http: http), clientSites: clientSites)
+        logs = LogService(storage: storage, clock: clock)
     }
 }
 
@@ -115,7 +115,7 @@ public struct TrustedLoginFeature: Feature {
     }
 
     /// A log reader whose team is the one in the path.
-    private func logReader(_ context: RequestContext) throws -> Team {
+    private func logReader(_ context: RequestContext) throws -> Stored<Team> {
         let team = try services.credentials.logReader(context.request)
         try team.requireOwn(try context.parameter("teamId"))
         return team

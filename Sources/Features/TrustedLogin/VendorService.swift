@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 import HTTPTypes
 import Storage
 import Support
@@ -9,12 +8,11 @@ import Web
 /// What vendors (the TrustedLogin Connector) do: verify their team, look grants up by access key,
 /// fetch a grant's envelope to log in to the customer site.
 struct VendorService: Sendable {
-    let database: AppDatabase
+    let storage: any Storage
     let clock: any WallClock
     let signer: EnvelopeSigner
     let fetcher: SignatureKeyFetcher
     let clientSites: ClientSiteService
-    let store = TrustedLoginStore()
 
     // MARK: POST accounts/{accountId}
 
@@ -24,7 +22,7 @@ struct VendorService: Sendable {
     /// Connector 1.x reads this one answer's body as an array when the status is not one it knows
     /// (400, 402, 403, 404, 405, 500), a fatal error in PHP 8. So a caller without
     /// `X-TL-Auth-Version: 2` gets 400 where the spec says 422 or 424, with the same message.
-    func verifyTeam(_ team: Team, accountID: String, request: Request) throws -> Response {
+    func verifyTeam(_ team: Stored<Team>, accountID: String, request: Request) throws -> Response {
         do {
             return try verifyTeamAnswer(team, accountID: accountID, request: request)
         } catch let error as HTTPError where [422, 424].contains(error.status.code) && request.header(Credentials.authVersion) != "2" {
@@ -35,7 +33,7 @@ struct VendorService: Sendable {
         }
     }
 
-    private func verifyTeamAnswer(_ team: Team, accountID: String, request: Request) throws -> Response {
+    private func verifyTeamAnswer(_ team: Stored<Team>, accountID: String, request: Request) throws -> Response {
         try team.requireOwn(accountID)
         if team.status == .inactive {
             throw HTTPError(
@@ -52,21 +50,17 @@ struct VendorService: Sendable {
         do {
             signatureKey = try fetcher.fetch(apiEndpoint: endpoint!)
         } catch {
-            try database.write { db in
-                try store.record(db, TeamEvent(teamID: team.id!, event: "verification-failed", detail: error.message, siteURL: endpoint, at: now))
+            try storage.write { tx in
+                try tx.teamLogs.record(TeamEvent(teamID: team.id, event: "verification-failed", detail: error.message, siteURL: endpoint, at: now))
             }
             throw error
         }
-        try database.write { db in
-            guard var current = try store.team(db, id: team.id!) else { throw Team.teamNotFound }
-            current.apiEndpoint = endpoint
-            current.signatureKey = signatureKey
-            current.verifiedAt = now
-            try store.save(db, current)
-            try store.record(db, TeamEvent(teamID: team.id!, event: "verified", siteURL: endpoint, at: now))
+        try storage.write { tx in
+            try tx.teams.setVerification(of: team.id, apiEndpoint: endpoint!, signatureKey: signatureKey, at: now)
+            try tx.teamLogs.record(TeamEvent(teamID: team.id, event: "verified", siteURL: endpoint, at: now))
         }
         return Response.json(.object([
-            ("id", .number(String(team.id!))), ("name", .string(team.name)), ("status", .string(team.status.rawValue)),
+            ("id", .number(String(team.id.rawValue))), ("name", .string(team.name)), ("status", .string(team.status.rawValue)),
         ]))
     }
 
@@ -74,7 +68,7 @@ struct VendorService: Sendable {
 
     /// The live grants for some access keys: `{accessKey: [secretId, ...]}`, oldest first (the
     /// Connector reverses them); 204 when there are none.
-    func lookUp(_ team: Team, accountID: String, request: Request) throws -> Response {
+    func lookUp(_ team: Stored<Team>, accountID: String, request: Request) throws -> Response {
         try team.requireOwn(accountID)
         try team.requireNotPaused()
         let fields = try BodyFields(request)
@@ -84,8 +78,8 @@ struct VendorService: Sendable {
         guard case .array(let items) = keys else { throw HTTPError.badRequest("searchKeys parameter must be an array") }
         guard items.count <= 100 else { throw HTTPError.badRequest("searchKeys may hold at most 100 keys") }
         let searchKeys = items.compactMap(\.string)
-        let grants = try database.read { db in
-            try store.liveGrants(db, teamID: team.id!, accessKeys: searchKeys, now: clock.now())
+        let grants = try storage.read { tx in
+            try tx.grants.liveGrants(team: team.id, accessKeys: searchKeys, now: clock.now())
         }
         guard !grants.isEmpty else { return .noContent }
         var found: [(key: String, value: JSONValue)] = []
@@ -99,7 +93,7 @@ struct VendorService: Sendable {
     // MARK: POST sites/{accountId}/{secretId}/get-envelope
 
     /// The grant's envelope, for a vendor whose signed nonce proves it holds its signing key.
-    func envelope(_ team: Team, accountID: String, secretID: String, request: Request) throws -> Response {
+    func envelope(_ team: Stored<Team>, accountID: String, secretID: String, request: Request) throws -> Response {
         try team.requireOwn(accountID)
         var fields = try BodyFields(request)
         let user = fields.value("user")
@@ -112,14 +106,13 @@ struct VendorService: Sendable {
         let grant = try clientSites.liveGrant(team: team, secretID: secretID)
         let nonceText = try checkSignedNonce(team, nonce: nonce!, signedNonce: signedNonce!)
         let now = clock.now()
-        try database.write { db in
-            guard try store.useNonce(db, teamID: team.id!, nonce: "envelope:\(nonceText)", at: now) else {
+        try storage.write { tx in
+            guard try tx.nonces.use("envelope:\(nonceText)", team: team.id, at: now) else {
                 throw HTTPError(.unauthorized, "This nonce was already used: sign a fresh one.")
             }
-            try store.record(
-                db,
+            try tx.teamLogs.record(
                 SupportLogin(
-                    teamID: team.id!, grantID: grant.id, secretID: secretID, siteURL: grant.siteURL, event: "envelope",
+                    teamID: team.id, grantID: grant.id, secretID: secretID, siteURL: grant.siteURL, event: "envelope",
                     userID: userID, userName: userName.map { String($0.prefix(255)) }, userAgent: request.userAgent,
                     ipAddress: request.remoteAddress, at: now))
         }
@@ -127,7 +120,7 @@ struct VendorService: Sendable {
     }
 
     /// The envelope as the client sent it (byte for byte), stamped with the time and signed.
-    func sealedEnvelope(_ grant: Grant, at now: Date) throws -> [(key: String, value: JSONValue)] {
+    func sealedEnvelope(_ grant: Stored<Grant>, at now: Date) throws -> [(key: String, value: JSONValue)] {
         let metaData = (try? JSONValue.parse(Array(grant.metaData.utf8))) ?? .array([])
         var members: [(key: String, value: JSONValue)] = [
             ("identifier", .string(grant.identifier)),
@@ -144,7 +137,7 @@ struct VendorService: Sendable {
     /// Checks `signedNonce` (base64 Ed25519 signature) over `nonce` (base64 of a 48-hex string)
     /// with the vendor's signing key, fetching the key again once if it fails (the vendor may have
     /// reset its keys). Returns the nonce text.
-    private func checkSignedNonce(_ team: Team, nonce: String, signedNonce: String) throws -> String {
+    private func checkSignedNonce(_ team: Stored<Team>, nonce: String, signedNonce: String) throws -> String {
         guard let nonceBytes = Data(base64Encoded: nonce), let signature = Data(base64Encoded: signedNonce),
             signature.count == 64, !nonceBytes.isEmpty
         else { throw Self.invalidSignature }
@@ -172,16 +165,12 @@ struct VendorService: Sendable {
 
     /// Fetches the vendor's key from the endpoint stored at verification, and stores it; 424 when
     /// the team was never verified or the fetch fails.
-    private func refreshSignatureKey(_ team: Team) throws -> String {
+    private func refreshSignatureKey(_ team: Stored<Team>) throws -> String {
         guard let endpoint = team.apiEndpoint else {
             throw HTTPError(.failedDependency, "The vendor's signing key is unknown: verify the team first (POST accounts/{id}).")
         }
         let key = try fetcher.fetch(apiEndpoint: endpoint)
-        try database.write { db in
-            guard var current = try store.team(db, id: team.id!) else { return }
-            current.signatureKey = key
-            try store.save(db, current)
-        }
+        try storage.write { tx in try tx.teams.setSignatureKey(of: team.id, to: key) }
         return key
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import Storage
 
 struct MigrateCommand: AsyncParsableCommand {
@@ -9,13 +10,12 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try await options.load()
-        let database = try AppDatabase(path: configuration.databasePath)
-        let applied = try database.migrate()
-        try database.close()
-        if applied.isEmpty {
-            print("\(configuration.databasePath): up to date")
+        let (storage, migration) = try StorageOpening.open(configuration, connections: 1, logger: Logger(label: "vestibule"))
+        storage.close()
+        if migration.applied.isEmpty {
+            print("\(storage.displayName): up to date")
         } else {
-            print("\(configuration.databasePath): applied \(applied.joined(separator: ", "))")
+            print("\(storage.displayName): applied \(migration.applied.joined(separator: ", "))")
         }
     }
 }

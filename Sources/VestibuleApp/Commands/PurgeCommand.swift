@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Storage
 
 struct PurgeCommand: AsyncParsableCommand {
@@ -12,19 +13,18 @@ struct PurgeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try await options.load()
-        let database = try AppDatabase(path: configuration.databasePath)
-        try database.migrate()
+        let (storage, _) = try StorageOpening.open(configuration, connections: 1, logger: Logger(label: "vestibule"))
+        defer { storage.close() }
         let now = Date()
         let retention = TimeInterval(configuration.trustedLogin.logRetentionDays * 86400)
-        let (sessions, challenges, regulation, grants, logs) = try database.write { db in
-            (try SessionStore().purge(db, now: now, idleTimeout: configuration.session.idleTimeout),
-             try TrezorChallengeStore().purge(db, now: now),
-             try RegulationStore().purge(db, now: now, findTime: configuration.regulation.findTime),
-             try TrustedLoginStore().purgeExpiredGrants(db, now: now),
-             try TrustedLoginStore().purgeLogs(db, before: now.addingTimeInterval(-retention))
-                + TrustedLoginStore().purgeRequestNonces(db, before: now.addingTimeInterval(-3600)))
+        let (sessions, challenges, regulation, grants, logs) = try storage.write { tx in
+            (try tx.sessions.purge(now: now, idleTimeout: configuration.session.idleTimeout),
+             try tx.trezorChallenges.purge(now: now),
+             try tx.regulation.purge(now: now, findTime: configuration.regulation.findTime),
+             try tx.grants.purgeExpired(now: now, team: nil),
+             try tx.teamLogs.purge(before: now.addingTimeInterval(-retention))
+                + tx.nonces.purgeRequestNonces(before: now.addingTimeInterval(-3600)))
         }
-        try database.close()
         print("""
             purged \(sessions) session(s), \(challenges) Trezor challenge(s), \(regulation) regulation record(s), \
             \(grants) expired grant(s), \(logs) log record(s) older than \(configuration.trustedLogin.logRetentionDays) days

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Features
 import Foundation
+import Logging
 import Storage
 import Support
 
@@ -13,11 +14,10 @@ struct TeamCommand: AsyncParsableCommand {
     /// The team service on the configured database and secret key.
     static func service(_ options: ConfigOptions) async throws -> TeamService {
         let configuration = try await options.load()
-        let database = try AppDatabase(path: configuration.databasePath)
-        try database.migrate()
+        let (storage, _) = try StorageOpening.open(configuration, connections: 1, logger: Logger(label: "vestibule"))
         return TeamService(
-            database: database, clock: SystemClock(), random: SystemRandom(),
-            secretKey: try SecretKey.loadOrCreate(path: configuration.secretKeyFile))
+            storage: storage, clock: SystemClock(), random: SystemRandom(),
+            secretKey: try ClusterSecretKey.load(path: configuration.secretKeyFile, storage: storage))
     }
 
     static func printJSON(_ value: some Encodable) throws {
@@ -52,7 +52,7 @@ struct TeamCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         struct Row: Encodable {
-            let id: Int64
+            let id: TeamID
             let name: String
             let status: String
             let publicKey: String
@@ -63,7 +63,7 @@ struct TeamCommand: AsyncParsableCommand {
         func run() async throws {
             let rows = try await TeamCommand.service(options).list().map { team in
                 Row(
-                    id: team.id!, name: team.name, status: team.status.rawValue, publicKey: team.publicKey,
+                    id: team.id, name: team.name, status: team.status.rawValue, publicKey: team.publicKey,
                     apiEndpoint: team.apiEndpoint, verifiedAt: team.verifiedAt.map(UTCDate.iso8601))
             }
             if json { return try TeamCommand.printJSON(rows) }
@@ -78,7 +78,7 @@ struct TeamCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "cycle-keys", abstract: "Replace a team's keys; the old ones stop working at once.")
         @OptionGroup var options: ConfigOptions
-        @Argument(help: "The team id.") var id: Int64
+        @Argument(help: "The team id.") var id: TeamID
         @Flag(help: "Print the new keys as JSON.") var json = false
 
         func run() async throws {
@@ -91,7 +91,7 @@ struct TeamCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Leave pause mode (after a brute-force report), or make an inactive team active.")
         @OptionGroup var options: ConfigOptions
-        @Argument(help: "The team id.") var id: Int64
+        @Argument(help: "The team id.") var id: TeamID
 
         func run() async throws {
             try await TeamCommand.service(options).resume(teamID: id)
@@ -103,11 +103,16 @@ struct TeamCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Mark a team as not in good standing: its Connector's verification answers 402.")
         @OptionGroup var options: ConfigOptions
-        @Argument(help: "The team id.") var id: Int64
+        @Argument(help: "The team id.") var id: TeamID
 
         func run() async throws {
             try await TeamCommand.service(options).deactivate(teamID: id)
             print("Team \(id) is inactive.")
         }
     }
+}
+
+/// A team id on the command line: a positive whole number.
+extension RecordID: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
 }

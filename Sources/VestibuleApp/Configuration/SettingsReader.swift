@@ -26,8 +26,11 @@ final class SettingsReader {
 
     private var sources: [Source] = []
     private(set) var keysRead: Set<String> = []
+    /// The whole environment, for the few variables that are not `VESTIBULE_*` settings.
+    let environment: [String: String]
 
     init(environment: [String: String], file: (provider: any ConfigProvider, path: String)?) {
+        self.environment = environment
         let prefixed = EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "vestibule")
         sources.append(Source(provider: prefixed) { key in "environment variable \(Self.environmentName(for: key))" })
         if let file {

@@ -3,6 +3,7 @@ import FastCGI
 import Features
 import Foundation
 import Logging
+import StoragePostgres
 import SystemPackage
 import Web
 
@@ -15,7 +16,9 @@ public struct VestibuleConfiguration: Sendable {
     public var listen: ListenAddress
     public var threads: Int
     public var maxBodySize: Int
-    public var databasePath: String
+    /// Over TCP, the web servers allowed to connect: `FCGI_WEB_SERVER_ADDRS`, as libfcgi reads it.
+    public var allowedPeers: Set<String>?
+    public var database: DatabaseLocation
     public var templatesPath: String
     public var secretKeyFile: String
     /// Mounts the provider emulators and test aids. Development and tests only.
@@ -83,8 +86,16 @@ public struct VestibuleConfiguration: Sendable {
         case "fd:0": listen = .inheritedStandardInput
         case "": listen = ListenAddress.standardInputIsListeningSocket
             ? .inheritedStandardInput : .unixSocket(path: defaultSocketPath, mode: socketMode)
+        case let text where !text.contains("/") && text.contains(":"):
+            guard let tcp = ListenAddress.tcp(parsing: text) else {
+                throw ConfigurationError(
+                    key: "socket", source: nil,
+                    problem: "must be a socket path, fd:0, or IPv4-ADDRESS:PORT (like 10.0.0.5:9000, or :9000 for every address)")
+            }
+            listen = tcp
         default: listen = .unixSocket(path: socket, mode: socketMode)
         }
+        let allowedPeers = try readAllowedPeers(reader, listen: listen)
         let idle = try reader.int("session.idleTimeout", default: 8 * 3600, in: 60...(90 * 86400))
         let absolute = try reader.int("session.absoluteTimeout", default: 7 * 86400, in: 60...(365 * 86400))
         guard absolute >= idle else {
@@ -96,7 +107,8 @@ public struct VestibuleConfiguration: Sendable {
             listen: listen,
             threads: try reader.int("threads", default: 16, in: 1...256),
             maxBodySize: try reader.int("maxBodySize", default: 1 << 20, in: 1024...(64 << 20)),
-            databasePath: try nonEmpty(reader, "database", default: defaultDatabasePath),
+            allowedPeers: allowedPeers,
+            database: try readDatabase(reader),
             templatesPath: try nonEmpty(reader, "templates", default: "templates"),
             secretKeyFile: try nonEmpty(reader, "secretKeyFile", default: "var/secret.key"),
             sandbox: try reader.bool("sandbox", default: developmentDefaults),
@@ -140,6 +152,45 @@ public struct VestibuleConfiguration: Sendable {
             challengeLifetime: TimeInterval(try reader.int("trezor.challengeLifetime", default: 300, in: 30...3600)))
     }
 
+    /// `database`: a file path (SQLite) or a `postgres://` / `postgresql://` URL; the URL's
+    /// password may instead be in `passwordFile`. Neither value is ever repeated in a message.
+    private static func readDatabase(_ reader: SettingsReader) throws -> DatabaseLocation {
+        let database = try nonEmpty(reader, "database", default: defaultDatabasePath)
+        let passwordFile = try reader.string("passwordFile", default: "")
+        guard PostgresLocation.isURL(database) else { return .sqlite(path: database) }
+        var password: String?
+        if !passwordFile.isEmpty {
+            guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
+                throw ConfigurationError(key: "passwordFile", source: nil, problem: "names a file that cannot be read: \(passwordFile)")
+            }
+            password = text.trimmingCharacters(in: .newlines)
+        }
+        guard let location = PostgresLocation(url: database, password: password) else {
+            throw ConfigurationError(
+                key: "database", source: nil, problem: "looks like a PostgreSQL URL but cannot be parsed (postgresql://USER@HOST:PORT/DATABASE)")
+        }
+        return .postgres(location)
+    }
+
+    /// FastCGI has no authentication: over TCP on an address other machines reach, the web
+    /// servers must be named (`FCGI_WEB_SERVER_ADDRS`), or anyone reaching the port could send
+    /// requests with any client address. Loopback needs no list.
+    private static func readAllowedPeers(_ reader: SettingsReader, listen: ListenAddress) throws -> Set<String>? {
+        let value = reader.environment["FCGI_WEB_SERVER_ADDRS"]
+        let peers = PeerFilter.parse(value)
+        if let bad = peers?.first(where: { !IPv4.isAddress($0) }) {
+            throw ConfigurationError(
+                key: "FCGI_WEB_SERVER_ADDRS", source: "environment variable",
+                problem: "must be IPv4 addresses separated by commas; \(bad) is not one")
+        }
+        if case .tcp = listen, !listen.isLoopbackTCP, peers == nil {
+            throw ConfigurationError(
+                key: "socket", source: nil,
+                problem: "\(listen) would accept FastCGI from any host: set FCGI_WEB_SERVER_ADDRS to the nginx hosts' addresses (comma-separated); see docs/scaling.md")
+        }
+        return peers
+    }
+
     private static func nonEmpty(_ reader: SettingsReader, _ key: String, default fallback: String) throws -> String {
         let value = try reader.string(key, default: fallback)
         guard !value.isEmpty else { throw ConfigurationError(key: key, source: nil, problem: "must not be empty") }
@@ -175,4 +226,18 @@ public struct PublicURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { origin }
+}
+
+/// Where the state is: an SQLite file (one node) or a PostgreSQL database (one or many nodes).
+public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
+    case sqlite(path: String)
+    case postgres(PostgresLocation)
+
+    /// For messages: the path, or the URL without its password.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): return path
+        case .postgres(let location): return location.redacted
+        }
+    }
 }

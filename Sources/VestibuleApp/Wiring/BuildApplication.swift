@@ -10,17 +10,16 @@ import Web
 /// The assembled program: what `serve`, `dev` and the tests run.
 public struct BuiltApplication: Sendable {
     public let configuration: VestibuleConfiguration
-    public let database: AppDatabase
+    public let storage: any Storage
     public let web: WebApplication
 }
 
-/// Builds the application from its configuration: secret key, database (migrated), templates,
-/// sessions, and every feature's routes. One function, used by the program and the tests alike.
+/// Builds the application from its configuration: storage (migrated), the secret key (checked
+/// against the database's), templates, sessions, and every feature's routes. One function, used
+/// by the program and the tests alike.
 public func buildApplication(_ configuration: VestibuleConfiguration, logger: Logger) async throws -> BuiltApplication {
-    let secretKey = try SecretKey.loadOrCreate(path: configuration.secretKeyFile)
-    let database = try AppDatabase(path: configuration.databasePath, readers: configuration.threads)
-    let applied = try database.migrate()
-    if !applied.isEmpty { logger.info("migrated database", metadata: ["migrations": "\(applied)"]) }
+    let (storage, _) = try StorageOpening.open(configuration, connections: configuration.threads, logger: logger)
+    let secretKey = try ClusterSecretKey.load(path: configuration.secretKeyFile, storage: storage)
     let renderer = try await PageRenderer(directory: configuration.templatesPath)
     let sandboxClock = AdjustableClock()
     let clock: any WallClock = configuration.sandbox ? sandboxClock : SystemClock()
@@ -28,15 +27,15 @@ public func buildApplication(_ configuration: VestibuleConfiguration, logger: Lo
     let sessions = SessionManager(
         settings: configuration.session, secretKey: secretKey, clock: clock, random: random)
     let environment = WebEnvironment(
-        database: database, clock: clock, random: random, sessions: sessions, renderer: renderer)
+        storage: storage, clock: clock, random: random, sessions: sessions, renderer: renderer)
 
-    let accounts = AccountService(database: database, clock: clock)
-    let regulation = Regulation(settings: configuration.regulation, database: database, clock: clock)
+    let accounts = AccountService(storage: storage, clock: clock)
+    let regulation = Regulation(settings: configuration.regulation, storage: storage, clock: clock)
     let trezor = TrezorLoginService(
-        settings: configuration.trezor, database: database, clock: clock, random: random, accounts: accounts,
+        settings: configuration.trezor, storage: storage, clock: clock, random: random, accounts: accounts,
         regulation: regulation, sessions: sessions)
 
-    let teams = TeamService(database: database, clock: clock, random: random, secretKey: secretKey)
+    let teams = TeamService(storage: storage, clock: clock, random: random, secretKey: secretKey)
     let outbound = CurlHTTPClient(
         policy: AddressPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks),
         userAgent: "Vestibule/\(VestibuleVersion.current)")
@@ -58,5 +57,5 @@ public func buildApplication(_ configuration: VestibuleConfiguration, logger: Lo
     let web = WebApplication(
         features: features, environment: environment,
         strictTransportSecurity: configuration.publicURL.isHTTPS, logger: logger)
-    return BuiltApplication(configuration: configuration, database: database, web: web)
+    return BuiltApplication(configuration: configuration, storage: storage, web: web)
 }

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 
 /// Runs the FastCGI server until a shutdown signal, then stops it the graceful way: stop
-/// accepting, let accepted requests finish (up to `drainTimeout`), close the database.
+/// accepting, let accepted requests finish (up to `drainTimeout`), close storage.
 struct ServerRun {
     let application: BuiltApplication
     let logger: Logger
@@ -13,7 +13,8 @@ struct ServerRun {
         let configuration = application.configuration
         let server = FastCGIServer(
             configuration: .init(
-                address: configuration.listen, threads: configuration.threads, maxBodySize: configuration.maxBodySize),
+                address: configuration.listen, threads: configuration.threads, maxBodySize: configuration.maxBodySize,
+                allowedPeers: configuration.allowedPeers),
             responder: application.web, logger: logger)
         try server.start()
         return server
@@ -24,11 +25,7 @@ struct ServerRun {
         if !server.waitUntilStopped(timeout: drainTimeout) {
             logger.warning("requests still running after the drain timeout; exiting anyway")
         }
-        do {
-            try application.database.close()
-        } catch {
-            logger.error("closing the database failed", metadata: ["error": "\(error)"])
-        }
+        application.storage.close()
         logger.info("stopped")
     }
 }

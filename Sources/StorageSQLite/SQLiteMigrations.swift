@@ -1,13 +1,16 @@
-import GRDB
+internal import GRDB
+import StorageSQL
 
-/// The schema, as an append-only list of migrations. A migration that has shipped is never edited:
-/// a change is a new migration at the end.
-public enum Migrations {
-    public static var migrator: DatabaseMigrator {
+/// SQLite's schema, as an append-only list of migrations. A migration that has shipped is never
+/// edited: a change is a new migration at the end, with the same version in
+/// `PostgresMigrations` (StoragePostgres) and the tables it adds in `Schema.tables`.
+enum SQLiteMigrations {
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("001-users-and-sessions", migrate: createUsersAndSessions)
         migrator.registerMigration("002-identities-challenges-regulation", migrate: createIdentitiesChallengesRegulation)
         migrator.registerMigration("003-trustedlogin", migrate: createTrustedLogin)
+        migrator.registerMigration("004-metadata", migrate: createMetadata)
         return migrator
     }
 
@@ -175,6 +178,15 @@ public enum Migrations {
             t.column("public_key", .text).notNull()
             t.column("private_key_sealed", .blob).notNull()
             t.column("created_at", .double).notNull()
+        }
+    }
+
+    /// Facts about the database itself (when it was made, the secret key's check value), so a
+    /// reset is visible and a node with another key refuses to start.
+    private static func createMetadata(_ db: Database) throws {
+        try db.create(table: "vestibule_meta") { t in
+            t.primaryKey("name", .text)
+            t.column("value", .text).notNull()
         }
     }
 }

@@ -1,0 +1,149 @@
+import Foundation
+import Storage
+
+struct SQLAccountStore: AccountStore {
+    let db: any SQLConnection
+
+    func user(_ id: UserID) throws -> Stored<User>? {
+        try db.first(User.sql.select + " WHERE id = ?", [id.sqlValue], User.stored)
+    }
+
+    func createUser(displayName: String, at time: Date) throws -> Stored<User> {
+        let user = User(displayName: displayName, createdAt: time)
+        return Stored(id: try db.insertReturningID(User.sql.insert, user.values), user)
+    }
+
+    func rename(_ id: UserID, to name: String) throws {
+        try db.execute("UPDATE users SET display_name = ? WHERE id = ?", name, id)
+    }
+
+    func identity(method: String, subject: String) throws -> Stored<Identity>? {
+        try db.first(Identity.sql.select + " WHERE method = ? AND subject = ?", [method.sqlValue, subject.sqlValue], Identity.stored)
+    }
+
+    func identities(of user: UserID) throws -> [Stored<Identity>] {
+        try db.all(Identity.sql.select + " WHERE user_id = ? ORDER BY created_at, id", [user.sqlValue], Identity.stored)
+    }
+
+    func add(_ identity: Identity) throws -> Stored<Identity> {
+        Stored(id: try db.insertReturningID(Identity.sql.insert, identity.values), identity)
+    }
+
+    func touch(_ id: IdentityID, detail: String, at time: Date) throws {
+        try db.execute("UPDATE identities SET last_used_at = ?, detail = ? WHERE id = ?", time, detail, id)
+    }
+}
+
+struct SQLSessionStore: SessionStore {
+    let db: any SQLConnection
+
+    /// On every request that carries a cookie.
+    func session(tokenHash: Data) throws -> Stored<Session>? {
+        try db.first(Session.sql.select + " WHERE token_hash = ?", [tokenHash.sqlValue], Session.stored)
+    }
+
+    func insert(_ session: Session) throws -> Stored<Session> {
+        Stored(id: try db.insertReturningID(Session.sql.insert, session.values), session)
+    }
+
+    func touch(_ id: SessionID, at time: Date) throws {
+        try db.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ?", time, id)
+    }
+
+    func delete(_ id: SessionID) throws -> Bool {
+        try db.execute("DELETE FROM sessions WHERE id = ?", id) > 0
+    }
+
+    func delete(_ id: SessionID, of user: UserID) throws -> Bool {
+        try db.execute("DELETE FROM sessions WHERE id = ? AND user_id = ?", id, user) > 0
+    }
+
+    func sessions(of user: UserID) throws -> [Stored<Session>] {
+        try db.all(Session.sql.select + " WHERE user_id = ? ORDER BY last_seen_at DESC, id DESC", [user.sqlValue], Session.stored)
+    }
+
+    func purge(now: Date, idleTimeout: TimeInterval) throws -> Int {
+        try db.execute(
+            "DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?", now, now.addingTimeInterval(-idleTimeout))
+    }
+}
+
+struct SQLTrezorChallengeStore: TrezorChallengeStore {
+    let db: any SQLConnection
+
+    func insert(_ challenge: TrezorChallenge) throws -> Stored<TrezorChallenge> {
+        Stored(id: try db.insertReturningID(TrezorChallenge.sql.insert, challenge.values), challenge)
+    }
+
+    func challenge(hidden: String) throws -> Stored<TrezorChallenge>? {
+        try db.first(TrezorChallenge.sql.select + " WHERE hidden = ?", [hidden.sqlValue], TrezorChallenge.stored)
+    }
+
+    func markUsed(_ id: TrezorChallengeID, at time: Date) throws -> Bool {
+        try db.execute("UPDATE trezor_challenges SET used_at = ? WHERE id = ? AND used_at IS NULL", time, id) == 1
+    }
+
+    func prune(session: SessionID, now: Date, keep: Int) throws {
+        try db.execute(
+            """
+            DELETE FROM trezor_challenges WHERE session_id = ? AND (used_at IS NOT NULL OR expires_at <= ? OR id NOT IN (
+                SELECT id FROM trezor_challenges WHERE session_id = ? ORDER BY id DESC LIMIT ?))
+            """, session, now, session, keep - 1)
+    }
+
+    func purge(now: Date) throws -> Int {
+        try db.execute("DELETE FROM trezor_challenges WHERE expires_at <= ? OR used_at IS NOT NULL", now)
+    }
+}
+
+struct SQLRegulationStore: RegulationStore {
+    let db: any SQLConnection
+
+    func bannedUntil(method: String, subject: RegulationSubject, now: Date) throws -> Date? {
+        try db.first(
+            "SELECT banned_until FROM login_bans WHERE method = ? AND scope = ? AND subject = ? AND banned_until > ?",
+            [method.sqlValue, subject.scope.sqlValue, subject.value.sqlValue, now.sqlValue]) { row in try row.next(Date.self) }
+    }
+
+    func failures(method: String, subject: RegulationSubject, since: Date) throws -> (confirmed: Int, pending: Int) {
+        try db.first(
+            """
+            SELECT count(*) FILTER (WHERE NOT pending), count(*) FILTER (WHERE pending)
+            FROM login_failures WHERE method = ? AND scope = ? AND subject = ? AND failed_at > ?
+            """,
+            [method.sqlValue, subject.scope.sqlValue, subject.value.sqlValue, since.sqlValue]
+        ) { row in (try row.next(Int.self), try row.next(Int.self)) } ?? (0, 0)
+    }
+
+    func ban(method: String, subject: RegulationSubject, until: Date) throws {
+        try db.execute(
+            """
+            INSERT INTO login_bans (method, scope, subject, banned_until) VALUES (?, ?, ?, ?)
+            ON CONFLICT (method, scope, subject) DO UPDATE SET banned_until = excluded.banned_until
+            """, method, subject.scope, subject.value, until)
+    }
+
+    func record(_ attempt: RegulationAttempt) throws -> RegulationAttemptID {
+        try db.insertReturningID(
+            "INSERT INTO login_failures (method, scope, subject, failed_at, pending) VALUES (?, ?, ?, ?, ?) RETURNING id",
+            [attempt.method.sqlValue, attempt.subject.scope.sqlValue, attempt.subject.value.sqlValue,
+             attempt.failedAt.sqlValue, attempt.pending.sqlValue])
+    }
+
+    func confirm(_ ids: [RegulationAttemptID]) throws {
+        guard !ids.isEmpty else { return }
+        try db.execute(
+            "UPDATE login_failures SET pending = ? WHERE id IN (\(placeholders(ids.count)))",
+            [false.sqlValue] + ids.map(\.sqlValue))
+    }
+
+    func delete(_ ids: [RegulationAttemptID]) throws {
+        guard !ids.isEmpty else { return }
+        try db.execute("DELETE FROM login_failures WHERE id IN (\(placeholders(ids.count)))", ids.map(\.sqlValue))
+    }
+
+    func purge(now: Date, findTime: TimeInterval) throws -> Int {
+        try db.execute("DELETE FROM login_failures WHERE failed_at <= ?", now.addingTimeInterval(-findTime))
+            + db.execute("DELETE FROM login_bans WHERE banned_until <= ?", now)
+    }
+}
