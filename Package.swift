@@ -172,9 +172,10 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "VestibuleApp", "Storage", "SLIP0013Signing", "Support", "TestSupport",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "VestibuleApp", "Storage", "StorageSQL", "StorageSQLite", "StoragePostgres", "SLIP0013Signing", "Support",
+                "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
     ]

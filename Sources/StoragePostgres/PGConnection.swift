@@ -27,6 +27,9 @@ final class PGConnection: @unchecked Sendable {
             throw StorageError.unavailable(reason: "cannot connect to PostgreSQL: \(message)")
         }
         handle = connection
+        // libpq prints the server's notices ("relation ... already exists, skipping") on stderr
+        // by default: nothing of ours needs them.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         // Dates are seconds since 1970 as double precision: every digit must survive text.
         _ = try? run("SET extra_float_digits = 3")
     }

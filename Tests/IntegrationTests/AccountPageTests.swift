@@ -1,6 +1,7 @@
 import Foundation
 import SLIP0013Signing
 import Support
+import TestSupport
 import Testing
 
 /// The account page through nginx: display name, identities, sessions and their revocation.
@@ -27,8 +28,8 @@ import Testing
         #expect(try browser.get("/account").text.contains("Ada &lt;script&gt;"))
     }
 
-    @Test func anotherSessionCanBeRevokedButNotSomeoneElses() throws {
-        let stack = try Stack.start()
+    @Test(arguments: Backend.allCases) func anotherSessionCanBeRevokedButNotSomeoneElses(_ backend: Backend) throws {
+        let stack = try Stack.start(backend: backend)
         defer { stack.stop() }
         let laptop = Browser(stack), phone = Browser(stack), stranger = Browser(stack)
         let key = TestSigner(seed: 11)

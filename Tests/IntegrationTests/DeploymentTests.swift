@@ -6,7 +6,7 @@ import VestibuleApp
 @Suite(.serialized) struct DeploymentTests {
     /// spawn-fcgi makes the socket and execs the program with it on fd 0 (`VESTIBULE_SOCKET=fd:0`).
     @Test func servesOnASocketInheritedFromSpawnFcgi() throws {
-        let stack = Stack(environment: ["VESTIBULE_SOCKET": "fd:0"])
+        let stack = try Stack(environment: ["VESTIBULE_SOCKET": "fd:0"])
         defer { stack.stop() }
         try stack.startProgram(
             executable: "/usr/bin/spawn-fcgi",
@@ -45,7 +45,7 @@ import VestibuleApp
     /// session cookie is Secure with the __Host- prefix, and plain http redirects.
     @Test func tlsExampleServesHTTPSWithHSTSAndSecureCookies() throws {
         let redirectPort = Stack.freePort()
-        let stack = Stack()
+        let stack = try Stack()
         stack.extraEnvironment["VESTIBULE_PUBLIC_URL"] = "https://127.0.0.1:\(stack.port)"
         defer { stack.stop() }
         let certificate = stack.directory + "/cert.pem", key = stack.directory + "/key.pem"
@@ -73,7 +73,7 @@ import VestibuleApp
     /// as it does (also when its output goes to a file or a pipe, as under a supervisor), and
     /// SIGTERM stops both and exits 0.
     @Test func devStackStartsAnnouncesAndStopsBoth() throws {
-        let stack = Stack()
+        let stack = try Stack()
         defer { stack.stop() }
         var environment = stack.programEnvironment
         environment["VESTIBULE_HTTP_PORT"] = String(stack.port)

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import TestSupport
 import Testing
 import VestibuleApp
 
@@ -125,8 +125,8 @@ import VestibuleApp
     }
 
     /// kill -9, restart: every row whose response was received is still there.
-    @Test func committedRowsSurviveKillNine() throws {
-        let stack = try Stack.start()
+    @Test(arguments: Backend.allCases) func committedRowsSurviveKillNine(_ backend: Backend) throws {
+        let stack = try Stack.start(backend: backend)
         defer { stack.stop() }
         var cookies: [String] = []
         // 18 sign-in pages: within the shipped /login limit (10 r/s, burst 20).
@@ -138,11 +138,8 @@ import VestibuleApp
         #expect(try stack.signalProgram(SIGKILL) == -SIGKILL)
         try stack.startProgram()
 
-        let count = try DatabaseQueue(path: stack.databasePath).read { db in
-            (try Int.fetchOne(db, sql: "SELECT count(*) FROM sessions"), try String.fetchOne(db, sql: "PRAGMA integrity_check"))
-        }
-        #expect(count.0 == 18)
-        #expect(count.1 == "ok")
+        #expect(try stack.count("sessions") == 18)
+        if backend == .sqlite { #expect(try stack.scalar("PRAGMA integrity_check", as: String.self) == "ok") }
         // The sessions still work: no new cookie is issued for them.
         for cookie in cookies.prefix(3) {
             let again = try stack.http.request("GET", "/login", headers: ["Cookie": cookie])

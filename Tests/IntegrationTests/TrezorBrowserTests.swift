@@ -8,7 +8,7 @@ import Testing
     /// A stack whose Trezor page loads the double, served by nginx from another port.
     func stack(signer: TestSigner, mode: TrezorConnectDouble.Mode) throws -> Stack {
         let doublePort = Stack.freePort()
-        let stack = Stack(environment: [
+        let stack = try Stack(environment: [
             "VESTIBULE_TREZOR_CONNECT_SCRIPT_URL": "http://127.0.0.1:\(doublePort)/trezor-connect.js",
             "VESTIBULE_TREZOR_MANIFEST_EMAIL": "support@vestibule.test",
         ])

@@ -1,6 +1,7 @@
 import Foundation
 import SLIP0013Signing
 import Support
+import TestSupport
 import Testing
 
 /// Trezor sign-in end to end through nginx, with a test key signing like the device.
@@ -15,8 +16,8 @@ import Testing
         return browser
     }
 
-    @Test func theWholeFlow() throws {
-        let stack = try Stack.start()
+    @Test(arguments: Backend.allCases) func theWholeFlow(_ backend: Backend) throws {
+        let stack = try Stack.start(backend: backend)
         defer { stack.stop() }
         let browser = try browserOnTrezorPage(stack)
         let anonymousCookie = browser.jar.cookies["vestibule_session"]
@@ -86,8 +87,8 @@ import Testing
         #expect((try late.json()["message"] as? String)?.contains("expired") == true)
     }
 
-    @Test func badSignaturesAreCountedAndBanned() throws {
-        let stack = try Stack.start()
+    @Test(arguments: Backend.allCases) func badSignaturesAreCountedAndBanned(_ backend: Backend) throws {
+        let stack = try Stack.start(backend: backend)
         defer { stack.stop() }
         let browser = try browserOnTrezorPage(stack)
         let impostor = TestSigner(seed: 7)
@@ -112,8 +113,8 @@ import Testing
     }
 
     /// Parallel wrong answers cannot get more attempts than the limit allows.
-    @Test func parallelAttemptsCannotSlipPastTheLimit() throws {
-        let stack = try Stack.start()
+    @Test(arguments: Backend.allCases) func parallelAttemptsCannotSlipPastTheLimit(_ backend: Backend) throws {
+        let stack = try Stack.start(backend: backend)
         defer { stack.stop() }
         let browsers = try (0..<8).map { _ in try browserOnTrezorPage(stack) }
         let forged = try browsers.map { browser -> Data in

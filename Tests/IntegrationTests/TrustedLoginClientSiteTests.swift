@@ -1,11 +1,12 @@
 import Foundation
 import Support
+import TestSupport
 import Testing
 
 /// The client SDK's endpoints through nginx: every documented status, validation, other teams.
 @Suite(.serialized) struct TrustedLoginClientSiteTests {
-    @Test func grantsAreCreatedAndExtendedWithTheSameRequest() throws {
-        let stack = try Stack.startForTrustedLogin()
+    @Test(arguments: Backend.allCases) func grantsAreCreatedAndExtendedWithTheSameRequest(_ backend: Backend) throws {
+        let stack = try Stack.startForTrustedLogin(backend: backend)
         defer { stack.stop() }
         let team = try stack.createTeam()
         let api = TrustedLoginAPI(http: stack.http)
@@ -20,9 +21,9 @@ import Testing
         grant["nonce"] = Hex.encode(SystemRandom().bytes(24))
         grant["expiresAt"] = false
         #expect(try api.client("POST", "sites/", team: team, grant).status == 201)
-        let grants = try stack.database { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM grants") }
+        let grants = try stack.count("grants")
         #expect(grants == 1)
-        let stored = try stack.database { db in try String.fetchOne(db, sql: "SELECT nonce FROM grants") }
+        let stored = try stack.scalar("SELECT nonce FROM grants", as: String.self)
         #expect(stored == grant["nonce"] as? String)
     }
 
@@ -54,7 +55,7 @@ import Testing
         #expect(messages["nonce"] == ["The nonce field format is invalid."])
         #expect(messages["publicKey"] != nil && messages["team"] != nil && messages["metaData"] != nil)
         // Nothing was written.
-        #expect(try stack.database { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM grants") } == 0)
+        #expect(try stack.count("grants") == 0)
         // Not JSON at all: 400.
         let garbage = try stack.http.request("POST", "/api/v1/sites", headers: ["Authorization": "Bearer \(team.publicKey)", "Content-Type": "application/json"], body: Array("{nope".utf8))
         #expect(garbage.status == 400)
@@ -110,9 +111,7 @@ import Testing
         same["publicKey"] = other.publicKey
         same["identifier"] = "other-teams-identifier"
         #expect(try api.client("POST", "sites", team: other, same).status == 201)
-        let identifiers = try stack.database { db in
-            try String.fetchAll(db, sql: "SELECT identifier FROM grants ORDER BY team_id")
-        }
+        let identifiers = try stack.column("SELECT identifier FROM grants ORDER BY team_id", as: String.self)
         #expect(identifiers == [grant["identifier"] as! String, "other-teams-identifier"])
     }
 
@@ -133,7 +132,7 @@ import Testing
         var nullIP = check
         nullIP["user_ip"] = NSNull()
         #expect(try api.client("POST", "sites/\(secret)/verify-identifier", team: team, nullIP).status == 204)
-        #expect(try stack.database { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM support_logins WHERE event = 'login'") } == 3)
+        #expect(try stack.count("support_logins", where: "event = 'login'") == 3)
 
         #expect(try api.client("POST", "sites/\(String(repeating: "0", count: 32))/verify-identifier", team: team, check).status == 404)
         #expect(try api.client("POST", "sites//verify-identifier", team: team, check).status == 404)
@@ -148,8 +147,8 @@ import Testing
         #expect(try api.client("POST", "sites/\(secret)/verify-identifier", team: team, check).status == 410)
     }
 
-    @Test func loginAttemptsAreRecordedValidatedAndRateLimited() throws {
-        let stack = try Stack.startForTrustedLogin(environment: ["VESTIBULE_TRUSTEDLOGIN_LOGIN_ATTEMPTS_PER_SECRET": "3"])
+    @Test(arguments: Backend.allCases) func loginAttemptsAreRecordedValidatedAndRateLimited(_ backend: Backend) throws {
+        let stack = try Stack.startForTrustedLogin(backend: backend, environment: ["VESTIBULE_TRUSTEDLOGIN_LOGIN_ATTEMPTS_PER_SECRET": "3"])
         defer { stack.stop() }
         let team = try stack.createTeam()
         let api = TrustedLoginAPI(http: stack.http)
@@ -193,7 +192,7 @@ import Testing
         #expect(try limited.json()["error"] as? Bool == true)
         // Another secret of the team is not limited by this one.
         #expect(try api.client("POST", "sites/\(Hex.encode(SystemRandom().bytes(16)))/login-attempts", team: team, attempt).status == 201)
-        #expect(try stack.database { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM login_attempts") } == 4)
+        #expect(try stack.count("login_attempts") == 4)
     }
 
     /// The per-secret limit counts one team's reports: another team's, on the same secret id, do
@@ -222,8 +221,8 @@ import Testing
         #expect(try api.client("POST", "sites/\(Hex.encode(SystemRandom().bytes(16)))/login-attempts", team: team, attempt).status == 429)
     }
 
-    @Test func aBruteForceReportPausesTheTeamUntilResumed() throws {
-        let stack = try Stack.startForTrustedLogin()
+    @Test(arguments: Backend.allCases) func aBruteForceReportPausesTheTeamUntilResumed(_ backend: Backend) throws {
+        let stack = try Stack.startForTrustedLogin(backend: backend)
         defer { stack.stop() }
         let team = try stack.createTeam()
         let api = TrustedLoginAPI(http: stack.http)
@@ -239,7 +238,7 @@ import Testing
         #expect(try api.client("POST", "sites", team: team, TrustedLoginAPI.grant(team: team)).status == 201)
         #expect(try stack.cli(["team", "resume", String(team.id)]).status == 0)
         #expect(try api.client("POST", "sites/\(secret)/verify-identifier", team: team, check).status == 204)
-        let events = try stack.database { db in try String.fetchAll(db, sql: "SELECT event FROM team_events ORDER BY id") }
+        let events = try stack.column("SELECT event FROM team_events ORDER BY id", as: String.self)
         #expect(events == ["brute-force-reported", "resumed"])
     }
 }

@@ -5,8 +5,8 @@ import Testing
 
 /// The log routes through nginx, read the ways Connectors read them.
 @Suite(.serialized) struct TrustedLoginLogsTests {
-    @Test func supportLoginsInBucketsWithEveryKindOfCredential() throws {
-        let stack = try Stack.startForTrustedLogin()
+    @Test(arguments: Backend.allCases) func supportLoginsInBucketsWithEveryKindOfCredential(_ backend: Backend) throws {
+        let stack = try Stack.startForTrustedLogin(backend: backend)
         defer { stack.stop() }
         let team = try stack.createTeam(), other = try stack.createTeam("Other")
         let api = TrustedLoginAPI(http: stack.http)
@@ -52,8 +52,8 @@ import Testing
         #expect(!accessLog.contains(team.privateKey))
     }
 
-    @Test func loginAttemptsArePagedNewestFirstAndReadOneByOne() throws {
-        let stack = try Stack.startForTrustedLogin()
+    @Test(arguments: Backend.allCases) func loginAttemptsArePagedNewestFirstAndReadOneByOne(_ backend: Backend) throws {
+        let stack = try Stack.startForTrustedLogin(backend: backend)
         defer { stack.stop() }
         let team = try stack.createTeam(), other = try stack.createTeam("Other")
         let api = TrustedLoginAPI(http: stack.http)
@@ -101,8 +101,8 @@ import Testing
 /// The whole life of a support grant, with real cryptography: a customer site (the client SDK's
 /// libsodium envelope, PHP) and a vendor (the Connector's signed nonce and envelope check, PHP).
 @Suite(.serialized) struct TrustedLoginEndToEndTests {
-    @Test func aCustomerSiteAndAVendorThroughTheRealStack() throws {
-        let stack = try Stack.startForTrustedLogin()
+    @Test(arguments: Backend.allCases) func aCustomerSiteAndAVendorThroughTheRealStack(_ backend: Backend) throws {
+        let stack = try Stack.startForTrustedLogin(backend: backend)
         defer { stack.stop() }
         let team = try stack.createTeam("Acme Support")
         let api = TrustedLoginAPI(http: stack.http)

@@ -21,8 +21,8 @@ import Testing
         }
     }
 
-    func fixture(verified: Bool = true, environment: [String: String] = [:]) throws -> Fixture {
-        let stack = try Stack.startForTrustedLogin(environment: environment)
+    func fixture(backend: Backend = .sqlite, verified: Bool = true, environment: [String: String] = [:]) throws -> Fixture {
+        let stack = try Stack.startForTrustedLogin(backend: backend, environment: environment)
         let team = try stack.createTeam()
         let keys = try PHP.run("vendor-keys")
         let site = try vendorSite(signatureKey: keys["signPublicKey"] as! String)
@@ -45,7 +45,7 @@ import Testing
         #expect(body["status"] as? String == "active")
         #expect(body["error"] == nil)
         #expect(f.site.requestedPaths == ["/wp-json/trustedlogin/v1/signature_key"])
-        let stored = try f.stack.database { db in try String.fetchOne(db, sql: "SELECT signature_key FROM teams") }
+        let stored = try f.stack.scalar("SELECT signature_key FROM teams", as: String.self)
         #expect(stored == f.vendorKeys["signPublicKey"] as? String)
         // Plain-permalink sites: the endpoint is concatenated, not URL-joined.
         _ = try f.api.vendor("POST", "accounts/\(f.team.id)/", team: f.team, ["api_endpoint": "http://127.0.0.1:\(f.site.port)/?rest_route=/"])
@@ -87,7 +87,7 @@ import Testing
         // The reason is a category: nothing about how names resolve on the server.
         let reason = try unreachable.json()["message"] as? String ?? ""
         #expect(reason.contains("the connection failed") && !reason.contains("127.0.0.1") && !reason.contains("::1"))
-        #expect(try f.stack.database { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM team_events WHERE event = 'verification-failed'") } == 3)
+        #expect(try f.stack.count("team_events", where: "event = 'verification-failed'") == 3)
         // Not in good standing: 402 with the SaaS's body.
         #expect(try f.stack.cli(["team", "deactivate", String(f.team.id)]).status == 0)
         let inactive = try f.api.vendor("POST", "accounts/\(f.team.id)", team: f.team, ["api_endpoint": f.endpoint])
@@ -122,8 +122,8 @@ import Testing
         #expect(f.site.requestedPaths == ["/wp-json/trustedlogin/v1/signature_key"])
     }
 
-    @Test func theV2BearerIsAcceptedAndChecked() throws {
-        let f = try fixture()
+    @Test(arguments: Backend.allCases) func theV2BearerIsAcceptedAndChecked(_ backend: Backend) throws {
+        let f = try fixture(backend: backend)
         defer { f.stop() }
         let lookup = ["searchKeys": ["none"]]
         #expect(try f.api.vendorV2("POST", "accounts/\(f.team.id)/sites/", team: f.team, lookup).status == 204)
@@ -137,8 +137,8 @@ import Testing
         #expect(try f.api.vendorV2("POST", "accounts/\(f.team.id)", team: f.team, ["api_endpoint": f.endpoint]).status == 200)
     }
 
-    @Test func lookupsListLiveGrantsOldestFirst() throws {
-        let f = try fixture()
+    @Test(arguments: Backend.allCases) func lookupsListLiveGrantsOldestFirst(_ backend: Backend) throws {
+        let f = try fixture(backend: backend)
         defer { f.stop() }
         let key = Hex.encode(SystemRandom().bytes(32)), spare = Hex.encode(SystemRandom().bytes(32))
         var secrets: [String] = []
@@ -173,8 +173,8 @@ import Testing
         #expect(try f.api.vendor("POST", "accounts/\(other.id)/sites", team: other, ["searchKeys": [key]]).status == 204)
     }
 
-    @Test func envelopeErrors() throws {
-        let f = try fixture()
+    @Test(arguments: Backend.allCases) func envelopeErrors(_ backend: Backend) throws {
+        let f = try fixture(backend: backend)
         defer { f.stop() }
         let grant = TrustedLoginAPI.grant(team: f.team, expiresAt: Int(Date().timeIntervalSince1970) + 60)
         let secret = try f.api.register(grant, team: f.team)

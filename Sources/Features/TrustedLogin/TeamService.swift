@@ -136,6 +136,12 @@ public struct TeamService: Sendable {
         }
     }
 
+    /// Whether every team's sealed private key opens with this service's secret key: a database
+    /// whose secrets were sealed with another key fails here.
+    public func sealedKeysOpen() throws -> Bool {
+        try list().allSatisfy { privateKey(of: $0) != nil }
+    }
+
     /// The private key, for checking a v2 bearer (an HMAC keyed with it).
     func privateKey(of team: Stored<Team>) -> String? {
         let credentials = team.credentials

@@ -10,7 +10,7 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try await options.load()
-        let (storage, migration) = try StorageOpening.open(configuration, connections: 1, logger: Logger(label: "vestibule"))
+        let (storage, migration) = try StorageOpening.open(configuration, connections: 1, logger: LogSetup.bootstrap(level: configuration.logLevel))
         storage.close()
         if migration.applied.isEmpty {
             print("\(storage.displayName): up to date")

@@ -13,7 +13,7 @@ struct PurgeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try await options.load()
-        let (storage, _) = try StorageOpening.open(configuration, connections: 1, logger: Logger(label: "vestibule"))
+        let (storage, _) = try StorageOpening.open(configuration, connections: 1, logger: LogSetup.bootstrap(level: configuration.logLevel))
         defer { storage.close() }
         let now = Date()
         let retention = TimeInterval(configuration.trustedLogin.logRetentionDays * 86400)

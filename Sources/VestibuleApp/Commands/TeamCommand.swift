@@ -14,7 +14,7 @@ struct TeamCommand: AsyncParsableCommand {
     /// The team service on the configured database and secret key.
     static func service(_ options: ConfigOptions) async throws -> TeamService {
         let configuration = try await options.load()
-        let (storage, _) = try StorageOpening.open(configuration, connections: 1, logger: Logger(label: "vestibule"))
+        let (storage, _) = try StorageOpening.open(configuration, connections: 1, logger: LogSetup.bootstrap(level: configuration.logLevel))
         return TeamService(
             storage: storage, clock: SystemClock(), random: SystemRandom(),
             secretKey: try ClusterSecretKey.load(path: configuration.secretKeyFile, storage: storage))

@@ -7,7 +7,9 @@ public struct VestibuleCommand: AsyncParsableCommand {
         commandName: "vestibule",
         abstract: "A self-hosted login portal and TrustedLogin support-access server (FastCGI, behind nginx).",
         version: VestibuleVersion.current,
-        subcommands: [ServeCommand.self, DevCommand.self, MigrateCommand.self, TeamCommand.self, PurgeCommand.self])
+        subcommands: [
+            ServeCommand.self, DevCommand.self, MigrateCommand.self, TeamCommand.self, PurgeCommand.self, ImportSQLiteCommand.self,
+        ])
 
     public init() {}
 }

@@ -7,6 +7,9 @@ public struct NginxSite: Sendable {
     public var sourceDirectory: String
     public var publicDirectory: String
     public var socketPath: String
+    /// Several nodes (`HOST:PORT` each): the site runs `upstream-cluster.conf` instead of
+    /// `upstream.conf`'s one socket.
+    public var clusterNodes: [String]?
     /// Where the rendered config, pid, logs and temporary files go.
     public var runtimeDirectory: String
     public var port: Int
@@ -45,6 +48,9 @@ public struct NginxSite: Sendable {
 
     static let sharedFiles = ["http.conf", "locations.conf", "fastcgi-pass.conf", "security-headers.conf"]
 
+    /// The upstream file this site runs.
+    var upstreamFile: String { clusterNodes == nil ? "upstream.conf" : "upstream-cluster.conf" }
+
     /// The server file this site runs.
     var serverFile: String { tls == nil ? "vestibule.conf" : "vestibule-tls.conf" }
 
@@ -61,7 +67,7 @@ public struct NginxSite: Sendable {
         for directory in [configDirectory, runtimeDirectory + "/tmp"] {
             try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        for file in Self.sharedFiles + [serverFile] {
+        for file in Self.sharedFiles + [upstreamFile, serverFile] {
             let source = try String(contentsOfFile: "\(sourceDirectory)/\(file)", encoding: .utf8)
             try substitute(source, file: file).write(toFile: "\(configDirectory)/\(file)", atomically: true, encoding: .utf8)
         }
@@ -95,8 +101,16 @@ public struct NginxSite: Sendable {
         case "locations.conf":
             replacements.append(("root /srv/vestibule/public;", "root \(publicDirectory);"))
             replacements.append(("/var/log/nginx/vestibule.access.log", accessLogPath))
-        case "fastcgi-pass.conf":
+        case "upstream.conf":
             replacements.append(("unix:/run/vestibule/vestibule.sock", "unix:\(socketPath)"))
+        case "upstream-cluster.conf":
+            let nodes = (clusterNodes ?? []).map { "    server \($0) max_fails=1 fail_timeout=10s;" }.joined(separator: "\n")
+            replacements.append((
+                "    server 192.0.2.11:9000 max_fails=1 fail_timeout=10s;   # EDIT: node A\n    server 192.0.2.12:9000 max_fails=1 fail_timeout=10s;   # EDIT: node B",
+                nodes))
+        case "http.conf" where clusterNodes != nil:
+            // Before the folder is replaced below.
+            replacements.insert(("vestibule/upstream.conf;", "vestibule/upstream-cluster.conf;"), at: 0)
         default: break
         }
         var result = text

@@ -31,7 +31,8 @@ struct ServerRun {
 }
 
 enum LogSetup {
-    /// swift-log to standard error (the journal under systemd), at the configured level.
+    /// swift-log to standard error (the journal under systemd), at the configured level. Every
+    /// command logs there, so what a command prints on standard output stays machine-readable.
     static func bootstrap(level: Logger.Level) -> Logger {
         LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level) }
         var logger = Logger(label: "vestibule")

@@ -1,10 +1,14 @@
 import Foundation
-import GRDB
+import Logging
+import StoragePostgres
+import StorageSQL
+import StorageSQLite
 import TestSupport
 import VestibuleApp
 
 /// The real stack for one test: `vestibule serve` (the built binary) behind nginx running the
-/// shipped config, on a free port, with a temporary socket, database and secret key.
+/// shipped config, on a free port, with a temporary socket, secret key and database: an SQLite
+/// file, or a fresh database on the test run's PostgreSQL server.
 final class Stack: @unchecked Sendable {
     static let repositoryRoot = TestPaths.repositoryRoot
 
@@ -13,31 +17,36 @@ final class Stack: @unchecked Sendable {
         ProcessInfo.processInfo.environment["VESTIBULE_BINARY"] ?? repositoryRoot + "/.build/debug/vestibule"
     }
 
+    let backend: Backend
     let directory: String
     let port: Int
     let socketPath: String
-    let databasePath: String
+    /// The `database` setting: the SQLite file's path, or the PostgreSQL URL.
+    let database: String
     var extraEnvironment: [String: String]
-    private(set) var program: Process?
+    private let main: ProgramProcess
     private(set) var nginx: NginxProcess?
-    private var programLogHandle: FileHandle?
 
     var http: HTTPClient { HTTPClient(port: port) }
-    var programLogPath: String { directory + "/program.log" }
-    var programLog: String { (try? String(contentsOfFile: programLogPath, encoding: .utf8)) ?? "" }
+    var programLogPath: String { main.logPath }
+    var programLog: String { main.log }
+    var program: Process? { main.process }
+    var secretKeyPath: String { directory + "/secret.key" }
 
-    init(environment: [String: String] = [:]) {
+    init(backend: Backend = .sqlite, environment: [String: String] = [:]) throws {
+        self.backend = backend
         directory = TemporaryDirectory(prefix: "vestibule-it-").path
-        port = Self.freePort()
+        port = PostgresServer.freePort()
         // Unix socket paths are limited to 108 bytes: keep it short.
         socketPath = directory + "/v.sock"
-        databasePath = directory + "/v.sqlite"
+        database = try backend.makeDatabase(in: directory)
         extraEnvironment = environment
+        main = ProgramProcess(logPath: directory + "/program.log")
     }
 
     /// Starts the program and nginx; throws with the logs if either does not come up.
-    static func start(environment: [String: String] = [:]) throws -> Stack {
-        let stack = Stack(environment: environment)
+    static func start(backend: Backend = .sqlite, environment: [String: String] = [:]) throws -> Stack {
+        let stack = try Stack(backend: backend, environment: environment)
         try stack.startProgram()
         try stack.startNginx()
         return stack
@@ -46,9 +55,9 @@ final class Stack: @unchecked Sendable {
     var programEnvironment: [String: String] {
         var environment = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
-            "VESTIBULE_DATABASE": databasePath,
+            "VESTIBULE_DATABASE": database,
             "VESTIBULE_SOCKET": socketPath,
-            "VESTIBULE_SECRET_KEY_FILE": directory + "/secret.key",
+            "VESTIBULE_SECRET_KEY_FILE": secretKeyPath,
             "VESTIBULE_TEMPLATES": Self.repositoryRoot + "/templates",
             "VESTIBULE_PUBLIC_URL": "http://127.0.0.1:\(port)",
             "VESTIBULE_SANDBOX": "true",
@@ -63,88 +72,66 @@ final class Stack: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw TestFailure("\(Self.binary) is not built: run `swift build` (make test does)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = programEnvironment
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        if !FileManager.default.fileExists(atPath: programLogPath) {
-            _ = FileManager.default.createFile(atPath: programLogPath, contents: nil)
-        }
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: programLogPath))
-        let logStart = Int(log.seekToEndOfFile())
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        program = process
-        programLogHandle = log
-        try waitUntilListening(process, logStart: logStart)
+        try main.start(executable: executable, arguments: arguments, environment: programEnvironment, directory: directory)
     }
 
-    /// Waits for this start's "listening" line (an earlier run's line in the same log does not count).
-    private func waitUntilListening(_ process: Process, logStart: Int) throws {
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            if !process.isRunning { throw TestFailure("the program exited at start:\n\(programLog)") }
-            if String(programLog.utf8.dropFirst(logStart))?.contains("listening") == true { return }
-            usleep(20_000)
-        }
-        throw TestFailure("the program did not listen within 30 s:\n\(programLog)")
-    }
-
-    func startNginx(tls: NginxSite.TLS? = nil, extraIncludes: [String] = []) throws {
+    func startNginx(tls: NginxSite.TLS? = nil, extraIncludes: [String] = [], clusterNodes: [String]? = nil) throws {
         var site = NginxSite(
             sourceDirectory: Self.repositoryRoot + "/nginx", publicDirectory: Self.repositoryRoot + "/public",
             socketPath: socketPath, runtimeDirectory: directory + "/nginx", port: port)
         site.workerProcesses = "1"
         site.tls = tls
         site.extraIncludes = extraIncludes
+        site.clusterNodes = clusterNodes
         try site.render()
         nginx = try NginxProcess.start(site)
     }
 
-    /// Reads the stack's database directly (another connection, as an operator would).
-    func database<T>(_ body: (GRDB.Database) throws -> T) throws -> T {
-        try DatabaseQueue(path: databasePath).read(body)
+    /// Runs the program's command line against this stack's database and secret key.
+    func cli(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+        try runVestibule(arguments, environment: programEnvironment.merging(environment) { _, new in new })
+    }
+
+    // MARK: Looking at the database, as an operator would (another connection)
+
+    /// The first column of every row of a query.
+    func column<T: SQLReadable>(_ sql: String, as type: T.Type = T.self) throws -> [T] {
+        let storage: any SQLStorage
+        switch backend {
+        case .sqlite: storage = try SQLiteStorage(path: database, readers: 1, logger: Logger(label: "test"))
+        case .postgres: storage = PostgresStorage(location: PostgresLocation(url: database)!, connections: 1, logger: Logger(label: "test"))
+        }
+        defer { storage.close() }
+        return try storage.readSQL { db in
+            try db.query(sql, []).map { row in
+                var row = row
+                return try row.next(T.self)
+            }
+        }
+    }
+
+    func scalar<T: SQLReadable>(_ sql: String, as type: T.Type = T.self) throws -> T? {
+        try column(sql, as: type).first
+    }
+
+    func count(_ table: String, where condition: String = "true") throws -> Int {
+        try scalar("SELECT count(*) FROM \(table) WHERE \(condition)") ?? 0
     }
 
     /// Sends `signal` to the program and waits up to `timeout` for it to exit; returns its status.
     @discardableResult
     func signalProgram(_ signal: Int32, timeout: TimeInterval = 15) throws -> Int32 {
-        guard let program else { throw TestFailure("no program running") }
-        kill(program.processIdentifier, signal)
-        let deadline = Date().addingTimeInterval(timeout)
-        while program.isRunning && Date() < deadline { usleep(10_000) }
-        guard !program.isRunning else { throw TestFailure("the program did not exit within \(timeout) s") }
-        self.program = nil
-        return program.terminationReason == .uncaughtSignal ? -program.terminationStatus : program.terminationStatus
+        try main.signal(signal, timeout: timeout)
     }
 
     func stop() {
         nginx?.stop()
         nginx = nil
-        if program != nil { _ = try? signalProgram(SIGTERM) }
-        try? programLogHandle?.close()
+        main.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
 
     deinit { stop() }
 
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length)
-                return getsockname(fd, pointer, &length)
-            }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
+    static func freePort() -> Int { PostgresServer.freePort() }
 }

@@ -15,33 +15,19 @@ struct TLTeam {
 }
 
 extension Stack {
-    /// Runs the program's command line against this stack's database and secret key.
-    func cli(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Stack.binary)
-        process.arguments = arguments
-        process.environment = programEnvironment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     func createTeam(_ name: String = "Acme Support") throws -> TLTeam {
-        let (status, output) = try cli(["team", "create", "--name", name, "--json"])
-        guard status == 0, let json = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
+        let result = try cli(["team", "create", "--name", name, "--json"])
+        let output = result.output
+        guard result.status == 0, let json = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
             let id = json["id"] as? Int64 ?? (json["id"] as? Int).map(Int64.init), let publicKey = json["publicKey"] as? String,
             let privateKey = json["privateKey"] as? String
-        else { throw TestFailure("team create failed: \(output)") }
+        else { throw TestFailure("team create failed: \(output)\(result.errors)") }
         return TLTeam(id: id, name: json["name"] as? String ?? "", publicKey: publicKey, privateKey: privateKey)
     }
 
     /// A stack whose outbound requests may reach this machine (vendor sites in tests run here).
-    static func startForTrustedLogin(environment: [String: String] = [:]) throws -> Stack {
-        try start(environment: ["VESTIBULE_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "true"].merging(environment) { _, new in new })
+    static func startForTrustedLogin(backend: Backend = .sqlite, environment: [String: String] = [:]) throws -> Stack {
+        try start(backend: backend, environment: ["VESTIBULE_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "true"].merging(environment) { _, new in new })
     }
 }
 
