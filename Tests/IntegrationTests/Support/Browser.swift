@@ -2,13 +2,18 @@ import Foundation
 
 /// A browser as far as the server can tell: a cookie jar and the CSRF token of the last page.
 final class Browser: @unchecked Sendable {
-    let http: HTTPClient
+    /// Where requests go; a test may point the same browser (its cookies) at another node.
+    var http: HTTPClient
     let jar = CookieJar()
     var userAgent = "Mozilla/5.0 (X11; Linux x86_64) VestibuleTests/1.0 Chrome/1.0"
     private(set) var csrfToken: String?
 
     init(_ stack: Stack) {
         http = stack.http
+    }
+
+    init(_ http: HTTPClient) {
+        self.http = http
     }
 
     var headers: [String: String] { jar.header.merging(["User-Agent": userAgent]) { a, _ in a } }

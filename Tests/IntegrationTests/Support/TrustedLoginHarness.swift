@@ -10,19 +10,29 @@ struct TLTeam {
     let publicKey: String
     let privateKey: String
 
+    /// The team `vestibule team create --json` printed.
+    init(created result: CommandResult) throws {
+        guard result.status == 0, let json = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any],
+            let id = json["id"] as? Int64 ?? (json["id"] as? Int).map(Int64.init), let publicKey = json["publicKey"] as? String,
+            let privateKey = json["privateKey"] as? String
+        else { throw TestFailure("team create failed: \(result.output)\(result.errors)") }
+        self.init(id: id, name: json["name"] as? String ?? "", publicKey: publicKey, privateKey: privateKey)
+    }
+
+    init(id: Int64, name: String, publicKey: String, privateKey: String) {
+        self.id = id
+        self.name = name
+        self.publicKey = publicKey
+        self.privateKey = privateKey
+    }
+
     var v1Bearer: String { Digest256.sha256Hex(privateKey) }
     var token: String { Digest256.sha256Hex(publicKey + privateKey) }
 }
 
 extension Stack {
     func createTeam(_ name: String = "Acme Support") throws -> TLTeam {
-        let result = try cli(["team", "create", "--name", name, "--json"])
-        let output = result.output
-        guard result.status == 0, let json = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
-            let id = json["id"] as? Int64 ?? (json["id"] as? Int).map(Int64.init), let publicKey = json["publicKey"] as? String,
-            let privateKey = json["privateKey"] as? String
-        else { throw TestFailure("team create failed: \(output)\(result.errors)") }
-        return TLTeam(id: id, name: json["name"] as? String ?? "", publicKey: publicKey, privateKey: privateKey)
+        try TLTeam(created: cli(["team", "create", "--name", name, "--json"]))
     }
 
     /// A stack whose outbound requests may reach this machine (vendor sites in tests run here).
