@@ -4,7 +4,7 @@ import Crypto
 /// SLIP-0013 challenge-response verification, as Trezor's `SignIdentity` signs it for
 /// `TrezorConnect.requestLogin` (secp256k1, Bitcoin message signing of the two challenge hashes).
 ///
-/// The rules, from `shared/spec/trezor-login.md`:
+/// The rules, from `docs/spec/trezor-login.md`:
 /// - signature: exactly 65 bytes, header 31…34 (27 + 4 for a compressed key + recid), low S;
 /// - public key: 33 bytes, prefix 02 or 03, equal to the key recovered from the signature;
 /// - the digest signed: SHA256(SHA256(0x18 ‖ "Bitcoin Signed Message:\n" ‖ 0x40 ‖ m)),

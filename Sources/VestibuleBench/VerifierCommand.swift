@@ -12,7 +12,7 @@ struct Verifier: ParsableCommand {
     @Option var iterations = 4000
     @Option var rounds = 5
 
-    // The device vector of shared/spec/trezor-login.md.
+    // The device vector of docs/spec/trezor-login.md.
     static let hidden = Hex.decode("cd8552569d6e4509266ef137584d1e62c7579b5b8ed69bbafa4b864c6521e7c2")!
     static let visual = "2015-03-23 17:39:22"
     static let key = Hex.decode("023a472219ad3327b07c18273717bb3a40b39b743756bf287fbd5fa9d263237f45")!

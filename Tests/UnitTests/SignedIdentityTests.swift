@@ -8,7 +8,7 @@ import Testing
 /// The verifier against the spec's device test vector, the cases it must reject, fresh
 /// signatures from libsecp256k1, and hostile input.
 @Suite struct SignedIdentityTests {
-    // trezor-firmware tests/device_tests/misc/test_msg_signidentity.py, as in shared/spec/trezor-login.md.
+    // trezor-firmware tests/device_tests/misc/test_msg_signidentity.py, as in docs/spec/trezor-login.md.
     let hidden = Hex.decode("cd8552569d6e4509266ef137584d1e62c7579b5b8ed69bbafa4b864c6521e7c2")!
     let visual = "2015-03-23 17:39:22"
     let publicKey = Hex.decode("023a472219ad3327b07c18273717bb3a40b39b743756bf287fbd5fa9d263237f45")!

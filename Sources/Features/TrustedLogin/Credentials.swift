@@ -5,7 +5,7 @@ import Storage
 import Support
 import Web
 
-/// The three ways the TrustedLogin API is authenticated (see shared/spec/trustedlogin-api.md):
+/// The three ways the TrustedLogin API is authenticated (see docs/spec/trustedlogin-api.md):
 /// a customer site by the team's public key; a vendor's Connector by its v1 or v2 bearer plus
 /// X-TL-TOKEN; a log reader by the private key (`api_key`, or `X-TL-Api-Key`) or the vendor headers.
 /// Secret credentials are hashed before they are looked up, so the index comparison can tell an

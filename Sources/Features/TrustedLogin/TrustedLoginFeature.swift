@@ -31,7 +31,7 @@ public struct TrustedLoginServices: Sendable {
 }
 
 /// The TrustedLogin API under `/api/v1`, wire-compatible with the hosted service, for the client
-/// SDK on customer sites and the Connector on vendor sites (shared/spec/trustedlogin-api.md).
+/// SDK on customer sites and the Connector on vendor sites (docs/spec/trustedlogin-api.md).
 public struct TrustedLoginFeature: Feature {
     let services: TrustedLoginServices
 
