@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 internal import GRDB
 import Logging
@@ -15,6 +16,7 @@ public final class SQLiteStorage: SQLStorage {
     private let file: WatchedFile
     private let failures = WriteFailures()
     private let closed = Atomic<Bool>(false)
+    private let readers: ReadConnections
 
     /// Opens (creating if needed) the database at `path`. Does not migrate: call `migrate()`.
     /// - Parameter readers: how many connections may read at once; the server passes its thread count.
@@ -37,13 +39,14 @@ public final class SQLiteStorage: SQLStorage {
         self.path = path
         pool = try SQLiteErrors.mapped { try DatabasePool(path: path, configuration: configuration) }
         file = WatchedFile(path: path, logger: logger)
+        self.readers = ReadConnections(path: path, capacity: max(2, readers))
     }
 
     public var displayName: String { "SQLite \(path)" }
 
     public func readSQL<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
         try checkOpen()
-        return try SQLiteErrors.mapped { try pool.read { db in try body(GRDBConnection(db: db)) } }
+        return try SQLiteErrors.mapped { try readers.read { db in try body(GRDBConnection(db: db)) } }
     }
 
     /// A closed pool must not be touched again (GRDB leaves that undefined).
@@ -113,6 +116,7 @@ public final class SQLiteStorage: SQLStorage {
     /// Folds the WAL into the file (so the file alone is a complete copy), then closes.
     public func close() {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        readers.close()
         _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         try? pool.close()
     }
@@ -160,5 +164,44 @@ struct FileIdentity: Equatable {
         guard stat(path, &info) == 0 else { return nil }
         device = UInt64(info.st_dev)
         inode = UInt64(info.st_ino)
+    }
+}
+
+/// Read-only connections (GRDB `DatabaseQueue`s), one per thread reading at a time. A read
+/// through the `DatabasePool` passes its barrier queue, its semaphore and a reader's serial queue,
+/// and with 16 workers reading at once those waits (futexes) were a fifth of a page's cost; a
+/// connection of one's own is a plain call. Each statement sees the latest commit (WAL), as
+/// PostgreSQL's reads at READ COMMITTED do; writes stay with the pool's one writer.
+final class ReadConnections: Sendable {
+    private let path: String
+    private let slots: DispatchSemaphore
+    private let idle = Mutex<[DatabaseQueue]>([])
+
+    init(path: String, capacity: Int) {
+        self.path = path
+        slots = DispatchSemaphore(value: capacity)
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        slots.wait()
+        defer { slots.signal() }
+        let queue = try idle.withLock { $0.popLast() } ?? open()
+        defer { idle.withLock { $0.append(queue) } }
+        return try queue.inDatabase(body)
+    }
+
+    private func open() throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        return try DatabaseQueue(path: path, configuration: configuration)
+    }
+
+    func close() {
+        let queues = idle.withLock { queues in
+            defer { queues.removeAll() }
+            return queues
+        }
+        for queue in queues { try? queue.close() }
     }
 }

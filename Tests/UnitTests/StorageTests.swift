@@ -56,8 +56,15 @@ import Testing
         defer { storage.close() }
         _ = try storage.migrate()
         #expect(try storage.scalar("PRAGMA journal_mode", as: String.self) == "wal")
-        #expect(try storage.scalar("PRAGMA foreign_keys", as: Int.self) == 1)
-        #expect(try storage.scalar("PRAGMA synchronous", as: Int.self) == 1)  // NORMAL
+        // What the writer runs with (reads use read-only connections of their own).
+        func writer(_ pragma: String) throws -> Int? {
+            try storage.writeSQL { db in
+                guard var row = try db.query("PRAGMA \(pragma)", []).first else { return nil }
+                return try row.next(Int.self)
+            }
+        }
+        #expect(try writer("foreign_keys") == 1)
+        #expect(try writer("synchronous") == 1)  // NORMAL
         #expect(try storage.count("pragma_foreign_key_check") == 0)
     }
 
@@ -167,6 +174,13 @@ enum LegacyFixture {
         #expect(Hex.encode([0, 15, 255]) == "000fff")
         #expect(Hex.isLowercase("00ff", length: 4))
         #expect(!Hex.isLowercase("00FF", length: 4))
+    }
+
+    @Test func base64URLHasTheURLAlphabetAndNoPadding() {
+        #expect(Base64URL.encode([0xfb, 0xff]) == "-_8")
+        #expect(Base64URL.encode([0xfb, 0xef, 0xbe]) == "----")
+        #expect(Base64URL.encode(Array("hello".utf8)) == "aGVsbG8")
+        #expect(Base64URL.encode([]) == "")
     }
 
     @Test func constantTimeEquality() {

@@ -20,12 +20,15 @@ public struct HomeFeature: Feature {
 
     public func register(_ routes: inout Routes) {
         routes.page(.get, "/") { context in
-            try context.page("home", title: "Vestibule", ["methods": methodCards()])
+            try context.page("home", title: "Vestibule", ["methods": methodCards()], sameFor: "")
         }
         routes.page(.get, "/login") { context in
             let next = LocalRedirect.validated(context.request.query["next"])
             if try context.userID() != nil { return .redirect(to: next ?? "/account") }
-            return try context.page("login", title: "Sign in", ["methods": methodCards(next: next)], csrf: true)
+            // The same page for every visitor with the same `next` (a validated local path);
+            // only the common case, without one, is kept, so visitors cannot fill the cache.
+            return try context.page(
+                "login", title: "Sign in", ["methods": methodCards(next: next)], csrf: true, sameFor: next == nil ? "" : nil)
         }
         routes.api(.get, "/api/status") { context in
             let reading = health.reading(context.storage, logger: context.logger)
