@@ -16,12 +16,13 @@ struct NginxConfig: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "nginx-config")
 
     @Option var port: Int
-    @Option var socket: String
+    @Option var socket: String = ""
     @Option var runtimeDirectory: String
     @Option var nginxDirectory = "nginx"
     @Option var publicDirectory = "public"
     @Option var include: [String] = []
     @Option(help: "Replace every limit_req rate (e.g. 1000000r/s).") var rate: String?
+    @Option(help: "A node (HOST:PORT) of the cluster config; repeat for several. Without: the socket.") var clusterNode: [String] = []
 
     func run() throws {
         var site = NginxSite(
@@ -30,6 +31,7 @@ struct NginxConfig: ParsableCommand {
         site.workerProcesses = "1"
         site.extraIncludes = include.map(absolute)
         site.rateOverride = rate
+        if !clusterNode.isEmpty { site.clusterNodes = clusterNode }
         print(try site.render())
     }
 

@@ -1,5 +1,7 @@
 import Foundation
 import HTTPTypes
+import Logging
+import TestSupport
 import Testing
 @testable import FastCGI
 
@@ -92,5 +94,79 @@ import Testing
         let second = try ListeningSocket(.unixSocket(path: path, mode: 0o600))
         second.close()
         #expect(!FileManager.default.fileExists(atPath: path))
+    }
+}
+
+/// `socket` = HOST:PORT: libfcgi's TCP listener, and `FCGI_WEB_SERVER_ADDRS` deciding who may
+/// connect, through the real server and a FastCGI request written record by record.
+@Suite struct TCPListenerTests {
+    struct Fixed: FastCGIResponder {
+        func respond(to request: FastCGIRequest) -> FastCGIResponse {
+            FastCGIResponse(head: HTTPResponse(status: .ok, headerFields: [.contentType: "text/plain"]), body: Array("hello".utf8))
+        }
+    }
+
+    /// Starts a server on 127.0.0.1, sends one request, returns what came back ("" when the
+    /// server closed the connection without answering).
+    func exchange(allowedPeers: Set<String>?) throws -> String {
+        let port = PostgresServer.freePort()
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let server = FastCGIServer(
+            configuration: .init(address: .tcp(host: "127.0.0.1", port: port), threads: 2, allowedPeers: allowedPeers),
+            responder: Fixed(), logger: logger)
+        try server.start()
+        defer {
+            server.stop()
+            server.waitUntilStopped(timeout: .seconds(5))
+        }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { Glibc.close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw TestFailure("cannot connect to the listener") }
+        let request = Self.record(1, [0, 1, 0, 0, 0, 0, 0, 0])  // BEGIN_REQUEST, responder, no keep-alive
+            + Self.record(4, Self.parameters(["REQUEST_METHOD": "GET", "REQUEST_URI": "/", "SERVER_PROTOCOL": "HTTP/1.1"]))
+            + Self.record(4, []) + Self.record(5, [])
+        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            received += buffer[0..<count]
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    static func record(_ type: UInt8, _ content: [UInt8]) -> [UInt8] {
+        [1, type, 0, 1, UInt8(content.count >> 8), UInt8(content.count & 0xff), 0, 0] + content
+    }
+
+    static func parameters(_ pairs: [String: String]) -> [UInt8] {
+        pairs.flatMap { name, value in [UInt8(name.utf8.count), UInt8(value.utf8.count)] + Array(name.utf8) + Array(value.utf8) }
+    }
+
+    @Test func aListedOrUnlistedPeerIsServedOrDisconnected() throws {
+        #expect(try exchange(allowedPeers: nil).contains("hello"))
+        #expect(try exchange(allowedPeers: ["127.0.0.1", "10.0.0.2"]).contains("hello"))
+        #expect(try exchange(allowedPeers: ["10.0.0.2"]) == "")
+    }
+
+    @Test func addressesAreIPv4AndAPort() {
+        #expect(ListenAddress.tcp(parsing: "10.0.0.5:9000") == .tcp(host: "10.0.0.5", port: 9000))
+        #expect(ListenAddress.tcp(parsing: ":9000") == .tcp(host: "", port: 9000))
+        for bad in ["db.example:9000", "10.0.0.5:0", "10.0.0.5:70000", "10.0.0.5", "[::1]:9000", "10.0.0.300:9000"] {
+            #expect(ListenAddress.tcp(parsing: bad) == nil, "\(bad)")
+        }
+        #expect(PeerFilter.parse(" 10.0.0.2 ,10.0.0.3,") == ["10.0.0.2", "10.0.0.3"])
+        #expect(PeerFilter.parse("") == nil)
     }
 }

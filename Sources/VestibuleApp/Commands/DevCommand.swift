@@ -26,7 +26,9 @@ struct DevCommand: AsyncParsableCommand {
         if configuration.publicURL == PublicURL(string: "http://127.0.0.1:8080"), configuration.httpPort != 8080 {
             configuration.publicURL = PublicURL(string: "http://127.0.0.1:\(configuration.httpPort)")!
         }
-        guard case .unixSocket(let socketPath, _) = configuration.listen else { return }
+        guard case .unixSocket(let socketPath, _) = configuration.listen else {
+            throw ValidationError("vestibule dev runs nginx and the program on a unix socket: set socket to a path, not \(configuration.listen)")
+        }
         let logger = LogSetup.bootstrap(level: configuration.logLevel)
         let application = try await buildApplication(configuration, logger: logger)
         let run = ServerRun(application: application, logger: logger)
