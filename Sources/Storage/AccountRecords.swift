@@ -92,6 +92,20 @@ public struct RegulationSubject: Sendable, Hashable, Codable {
     }
 }
 
+/// Where a subject stands with regulation.
+public struct RegulationStanding: Sendable, Equatable {
+    /// The end of the ban in force, if any.
+    public let bannedUntil: Date?
+    public let confirmed: Int
+    public let pending: Int
+
+    public init(bannedUntil: Date?, confirmed: Int, pending: Int) {
+        self.bannedUntil = bannedUntil
+        self.confirmed = confirmed
+        self.pending = pending
+    }
+}
+
 /// A sign-in attempt regulation counts: pending while it is checked, then a failure (or deleted).
 public struct RegulationAttempt: Codable, Sendable, Equatable {
     public var method: String

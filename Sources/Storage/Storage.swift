@@ -38,10 +38,15 @@ public protocol Transaction {
     var signingKeys: any SigningKeyStore { get }
     var metadata: any MetadataStore { get }
 
-    /// Until this transaction ends, any other transaction serializing on `key`, in this process or
-    /// another node's, waits: a rule that reads and then writes (a rate limit) holds across nodes.
-    /// Take several keys in a stable order (sorted), so two transactions cannot wait on each other.
-    func serialize(on key: String) throws
+    /// Until this transaction ends, any other transaction serializing on one of `keys`, in this
+    /// process or another node's, waits: a rule that reads and then writes (a rate limit) holds
+    /// across nodes. The keys are taken at once, in one order everywhere, so two transactions
+    /// cannot wait on each other; take every key a transaction needs in one call.
+    func serialize(on keys: [String]) throws
+}
+
+extension Transaction {
+    public func serialize(on key: String) throws { try serialize(on: [key]) }
 }
 
 public struct MigrationReport: Sendable, Equatable {

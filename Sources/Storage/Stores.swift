@@ -45,13 +45,13 @@ public protocol TrezorChallengeStore {
 /// Failed sign-ins and the bans they cause, per method and subject. The rules built on these
 /// (admit, fail) serialize on their subjects: see `Transaction.serialize(on:)`.
 public protocol RegulationStore {
-    /// When the ban on `subject` ends, if one is in force at `now`.
-    func bannedUntil(method: String, subject: RegulationSubject, now: Date) throws -> Date?
-    /// Attempts since `since`: confirmed failures, and attempts still being checked.
-    func failures(method: String, subject: RegulationSubject, since: Date) throws -> (confirmed: Int, pending: Int)
+    /// The subject's standing in one look: the end of a ban in force at `now`, and the attempts
+    /// since `since` (confirmed failures, and attempts still being checked).
+    func standing(method: String, subject: RegulationSubject, now: Date, since: Date) throws -> RegulationStanding
     /// Atomic upsert: the subject is banned until `until`.
     func ban(method: String, subject: RegulationSubject, until: Date) throws
-    func record(_ attempt: RegulationAttempt) throws -> RegulationAttemptID
+    /// Records attempts, in one statement; their ids.
+    func record(_ attempts: [RegulationAttempt]) throws -> [RegulationAttemptID]
     /// Pending attempts that turned out to be failures.
     func confirm(_ ids: [RegulationAttemptID]) throws
     func delete(_ ids: [RegulationAttemptID]) throws

@@ -13,7 +13,7 @@ import Synchronization
 public final class PostgresStorage: SQLStorage {
     private let location: PostgresLocation
     private let pool: ConnectionPool
-    private let failures = WriteFailures()
+    private let failures = WriteHealth()
     private let logger: Logger
     private let closed = Atomic<Bool>(false)
 
@@ -34,14 +34,7 @@ public final class PostgresStorage: SQLStorage {
     }
 
     public func writeSQL<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
-        do {
-            let result = try transaction(body)
-            failures.clear()
-            return result
-        } catch let error as StorageError {
-            if case .unavailable(let reason) = error { failures.record(reason) }
-            throw error
-        }
+        try failures.watching(clears: true) { try transaction(body) }
     }
 
     /// BEGIN, `body`, COMMIT; again (up to three times) after a serialization failure or a
@@ -86,15 +79,7 @@ public final class PostgresStorage: SQLStorage {
     }
 
     public func checkHealth() -> StorageHealth {
-        do {
-            try transaction { db in try SQLProbe.write(db, at: Date()) }
-        } catch StorageError.unavailable(let reason) {
-            return .unavailable(reason: reason)
-        } catch {
-            return .unavailable(reason: "a test write failed: \(error)")
-        }
-        if let reason = failures.recent() { return .unavailable(reason: reason) }
-        return .ok
+        failures.health { try transaction { db in try SQLProbe.write(db, at: Date()) } }
     }
 
     /// Applies what has not run yet, holding a session advisory lock: nodes starting at once
@@ -148,7 +133,10 @@ struct PGSQLConnection: SQLConnection {
         try connection.execute(sql, arguments).changed
     }
 
-    func serialize(on key: Int64) throws {
-        _ = try connection.execute("SELECT pg_advisory_xact_lock(?)", [.integer(key)])
+    /// One statement for all the keys (PostgreSQL evaluates a target list left to right).
+    func serialize(on keys: [Int64]) throws {
+        guard !keys.isEmpty else { return }
+        let locks = Array(repeating: "pg_advisory_xact_lock(?)", count: keys.count).joined(separator: ", ")
+        _ = try connection.execute("SELECT \(locks)", keys.map(SQLValue.integer))
     }
 }

@@ -99,20 +99,17 @@ struct SQLTrezorChallengeStore: TrezorChallengeStore {
 struct SQLRegulationStore: RegulationStore {
     let db: any SQLConnection
 
-    func bannedUntil(method: String, subject: RegulationSubject, now: Date) throws -> Date? {
-        try db.first(
-            "SELECT banned_until FROM login_bans WHERE method = ? AND scope = ? AND subject = ? AND banned_until > ?",
-            [method.sqlValue, subject.scope.sqlValue, subject.value.sqlValue, now.sqlValue]) { row in try row.next(Date.self) }
-    }
-
-    func failures(method: String, subject: RegulationSubject, since: Date) throws -> (confirmed: Int, pending: Int) {
-        try db.first(
+    func standing(method: String, subject: RegulationSubject, now: Date, since: Date) throws -> RegulationStanding {
+        let arguments = [method.sqlValue, subject.scope.sqlValue, subject.value.sqlValue]
+        return try db.first(
             """
-            SELECT count(*) FILTER (WHERE NOT pending), count(*) FILTER (WHERE pending)
+            SELECT (SELECT banned_until FROM login_bans WHERE method = ? AND scope = ? AND subject = ? AND banned_until > ?),
+                count(*) FILTER (WHERE NOT pending), count(*) FILTER (WHERE pending)
             FROM login_failures WHERE method = ? AND scope = ? AND subject = ? AND failed_at > ?
             """,
-            [method.sqlValue, subject.scope.sqlValue, subject.value.sqlValue, since.sqlValue]
-        ) { row in (try row.next(Int.self), try row.next(Int.self)) } ?? (0, 0)
+            arguments + [now.sqlValue] + arguments + [since.sqlValue]
+        ) { row in RegulationStanding(bannedUntil: try row.next(), confirmed: try row.next(), pending: try row.next()) }
+            ?? RegulationStanding(bannedUntil: nil, confirmed: 0, pending: 0)
     }
 
     func ban(method: String, subject: RegulationSubject, until: Date) throws {
@@ -123,11 +120,15 @@ struct SQLRegulationStore: RegulationStore {
             """, method, subject.scope, subject.value, until)
     }
 
-    func record(_ attempt: RegulationAttempt) throws -> RegulationAttemptID {
-        try db.insertReturningID(
-            "INSERT INTO login_failures (method, scope, subject, failed_at, pending) VALUES (?, ?, ?, ?, ?) RETURNING id",
-            [attempt.method.sqlValue, attempt.subject.scope.sqlValue, attempt.subject.value.sqlValue,
-             attempt.failedAt.sqlValue, attempt.pending.sqlValue])
+    func record(_ attempts: [RegulationAttempt]) throws -> [RegulationAttemptID] {
+        guard !attempts.isEmpty else { return [] }
+        let rows = Array(repeating: "(?, ?, ?, ?, ?)", count: attempts.count).joined(separator: ", ")
+        return try db.all(
+            "INSERT INTO login_failures (method, scope, subject, failed_at, pending) VALUES \(rows) RETURNING id",
+            attempts.flatMap { attempt in
+                [attempt.method.sqlValue, attempt.subject.scope.sqlValue, attempt.subject.value.sqlValue,
+                 attempt.failedAt.sqlValue, attempt.pending.sqlValue]
+            }) { row in try row.next(RegulationAttemptID.self) }
     }
 
     func confirm(_ ids: [RegulationAttemptID]) throws {

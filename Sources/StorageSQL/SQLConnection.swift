@@ -10,9 +10,10 @@ public protocol SQLConnection {
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow]
     /// Runs a statement; how many rows it inserted, changed or deleted.
     @discardableResult func execute(_ sql: String, _ arguments: [SQLValue]) throws -> Int
-    /// Holds a lock on `key` until the transaction ends (PostgreSQL: `pg_advisory_xact_lock`).
-    /// SQLite needs none: its write transactions already run one at a time.
-    func serialize(on key: Int64) throws
+    /// Holds a lock on each key, taken in the order given, until the transaction ends
+    /// (PostgreSQL: `pg_advisory_xact_lock`). SQLite needs none: its write transactions already
+    /// run one at a time.
+    func serialize(on keys: [Int64]) throws
 }
 
 extension SQLConnection {
@@ -69,8 +70,8 @@ public struct SQLTransaction: Transaction {
     public var signingKeys: any SigningKeyStore { SQLSigningKeyStore(db: connection) }
     public var metadata: any MetadataStore { SQLMetadataStore(db: connection) }
 
-    public func serialize(on key: String) throws {
-        try connection.serialize(on: LockKey.hash(key))
+    public func serialize(on keys: [String]) throws {
+        try connection.serialize(on: Set(keys.map(LockKey.hash)).sorted())
     }
 }
 

@@ -33,7 +33,7 @@ struct GRDBConnection: SQLConnection {
 
     /// SQLite runs one write transaction at a time (`BEGIN IMMEDIATE`, across processes too):
     /// the transaction already holds what a lock would give.
-    func serialize(on key: Int64) throws {}
+    func serialize(on keys: [Int64]) throws {}
 
     static func arguments(_ values: [SQLValue]) -> StatementArguments {
         StatementArguments(values.map { value -> DatabaseValue in

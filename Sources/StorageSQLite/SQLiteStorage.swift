@@ -14,7 +14,7 @@ public final class SQLiteStorage: SQLStorage {
     /// True when the file did not exist until this process opened it.
     private let createdFile: Bool
     private let file: WatchedFile
-    private let failures = WriteFailures()
+    private let failures = WriteHealth()
     private let closed = Atomic<Bool>(false)
     private let readers: ReadConnections
 
@@ -61,28 +61,17 @@ public final class SQLiteStorage: SQLStorage {
     private func write<T>(_ body: (any SQLConnection) throws -> T, probe: Bool) throws -> T {
         try checkOpen()
         try file.check()
-        do {
-            let result = try SQLiteErrors.mapped { try pool.write { db in try body(GRDBConnection(db: db)) } }
-            if !probe { failures.clear() }
-            return result
-        } catch let error as StorageError {
-            if case .unavailable(let reason) = error { failures.record(reason) }
-            throw error
+        return try failures.watching(clears: !probe) {
+            try SQLiteErrors.mapped { try pool.write { db in try body(GRDBConnection(db: db)) } }
         }
     }
 
     /// The file is still the one opened, a small write commits, and no real write failed lately.
     public func checkHealth() -> StorageHealth {
-        do {
+        failures.health {
             try file.check()
             _ = try write({ db in try SQLProbe.write(db, at: Date()) }, probe: true)
-        } catch StorageError.unavailable(let reason) {
-            return .unavailable(reason: reason)
-        } catch {
-            return .unavailable(reason: "a test write failed: \(error)")
         }
-        if let reason = failures.recent() { return .unavailable(reason: reason) }
-        return .ok
     }
 
     /// Applies what has not run yet. Several processes may start on a new file at once: a

@@ -27,6 +27,10 @@ public struct FormFields: Sendable {
             guard name.utf8.count <= limits.maxNameLength else {
                 throw .badRequest("A field name in the request is too long.")
             }
+            // No field holds a NUL byte legitimately, and PostgreSQL's text cannot store one.
+            guard !name.utf8.contains(0), !value.utf8.contains(0) else {
+                throw .badRequest("The request holds a NUL character (%00), which no field may contain.")
+            }
             pairs.append((name, value))
         }
     }

@@ -62,6 +62,20 @@ import Testing
         #expect(try garbage.json()["error"] as? Bool == true)
     }
 
+    /// A NUL character in a field is a 422 naming it, on both backends (PostgreSQL's text cannot
+    /// hold one; nothing is written).
+    @Test(arguments: Backend.allCases) func aNulCharacterIsA422(_ backend: Backend) throws {
+        let stack = try Stack.startForTrustedLogin(backend: backend)
+        defer { stack.stop() }
+        let team = try stack.createTeam()
+        var grant = TrustedLoginAPI.grant(team: team)
+        grant["identifier"] = "abc\u{0}def"
+        let response = try TrustedLoginAPI(http: stack.http).client("POST", "sites", team: team, grant)
+        #expect(response.status == 422)
+        #expect((try response.json()["errors"] as? [String: [String]])?["identifier"] == ["The identifier field must not contain a NUL character."])
+        #expect(try stack.count("grants") == 0)
+    }
+
     @Test func wrongOrMissingCredentialsAre401() throws {
         let stack = try Stack.startForTrustedLogin()
         defer { stack.stop() }

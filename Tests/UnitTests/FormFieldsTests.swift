@@ -17,6 +17,12 @@ import Testing
         #expect(throws: HTTPError.self) { try FormFields(urlEncoded: "a=%4", limits: .form) }
     }
 
+    /// No field holds a NUL byte (PostgreSQL's text could not store it): 400, on every backend.
+    @Test func rejectsNulBytes() {
+        #expect(throws: HTTPError.self) { try FormFields(urlEncoded: "displayName=a%00b", limits: .form) }
+        #expect(throws: HTTPError.self) { try FormFields(urlEncoded: "a%00=b", limits: .form) }
+    }
+
     @Test func limitsTheNumberOfFields() {
         let many = (0...100).map { "f\($0)=1" }.joined(separator: "&")
         #expect(throws: HTTPError.self) { try FormFields(urlEncoded: many, limits: .query) }

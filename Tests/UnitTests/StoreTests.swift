@@ -133,25 +133,32 @@ import Testing
     @Test(arguments: Backend.allCases) func regulation(_ backend: Backend) throws {
         let f = try Fixture(backend)
         let ip = RegulationSubject(scope: "ip", value: "203.0.113.9")
-        let ids = try (0..<3).map { index in
-            try f.write { tx in try tx.regulation.record(RegulationAttempt(method: "trezor", subject: ip, failedAt: Self.t0 + Double(index), pending: true)) }
+        let key = RegulationSubject(scope: "identity", value: "02ab")
+        func standing(_ subject: RegulationSubject = ip, method: String = "trezor", now: Date = StoreTests.t0, since: Date = StoreTests.t0 - 1) throws -> RegulationStanding {
+            try f.read { tx in try tx.regulation.standing(method: method, subject: subject, now: now, since: since) }
         }
-        #expect(try f.read { tx in try tx.regulation.failures(method: "trezor", subject: ip, since: Self.t0 - 1) } == (0, 3))
+        let ids = try f.write { tx in
+            try tx.regulation.record((0..<3).map { RegulationAttempt(method: "trezor", subject: ip, failedAt: Self.t0 + Double($0), pending: true) }
+                + [RegulationAttempt(method: "trezor", subject: key, failedAt: Self.t0, pending: false)])
+        }
+        #expect(Set(ids).count == 4)
+        #expect(try standing() == RegulationStanding(bannedUntil: nil, confirmed: 0, pending: 3))
+        #expect(try standing(key) == RegulationStanding(bannedUntil: nil, confirmed: 1, pending: 0))
         try f.write { tx in try tx.regulation.confirm([ids[0], ids[1]]) }
-        #expect(try f.read { tx in try tx.regulation.failures(method: "trezor", subject: ip, since: Self.t0 - 1) } == (2, 1))
-        #expect(try f.read { tx in try tx.regulation.failures(method: "trezor", subject: ip, since: Self.t0) } == (1, 1))
-        #expect(try f.read { tx in try tx.regulation.failures(method: "trustee", subject: ip, since: Self.t0 - 1) } == (0, 0))
+        #expect(try standing() == RegulationStanding(bannedUntil: nil, confirmed: 2, pending: 1))
+        #expect(try standing(since: Self.t0) == RegulationStanding(bannedUntil: nil, confirmed: 1, pending: 1))
+        #expect(try standing(method: "trustee") == RegulationStanding(bannedUntil: nil, confirmed: 0, pending: 0))
         try f.write { tx in try tx.regulation.delete([ids[2]]) }
-        #expect(try f.read { tx in try tx.regulation.failures(method: "trezor", subject: ip, since: Self.t0 - 1) } == (2, 0))
+        #expect(try standing().pending == 0)
 
-        #expect(try f.read { tx in try tx.regulation.bannedUntil(method: "trezor", subject: ip, now: Self.t0) } == nil)
         try f.write { tx in try tx.regulation.ban(method: "trezor", subject: ip, until: Self.t0 + 300) }
         try f.write { tx in try tx.regulation.ban(method: "trezor", subject: ip, until: Self.t0 + 600) }
-        #expect(try f.read { tx in try tx.regulation.bannedUntil(method: "trezor", subject: ip, now: Self.t0) } == Self.t0 + 600)
-        #expect(try f.read { tx in try tx.regulation.bannedUntil(method: "trezor", subject: ip, now: Self.t0 + 600) } == nil)
+        #expect(try standing().bannedUntil == Self.t0 + 600)
+        #expect(try standing(now: Self.t0 + 600).bannedUntil == nil)
+        #expect(try standing(key).bannedUntil == nil)
         #expect(try f.storage.count("login_bans") == 1)
         // Failures older than findTime and bans that ended.
-        #expect(try f.write { tx in try tx.regulation.purge(now: Self.t0 + 700, findTime: 120) } == 3)
+        #expect(try f.write { tx in try tx.regulation.purge(now: Self.t0 + 700, findTime: 120) } == 4)
     }
 
     // MARK: TrustedLogin

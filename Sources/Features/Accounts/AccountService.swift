@@ -26,14 +26,19 @@ public struct AccountService: Sendable {
     }
 
     /// Finds the account behind an identity, or creates one; with `linkingTo`, adds the identity to
-    /// that account instead. Runs in the caller's transaction (the one accepting the login), and
-    /// serializes on the identity: two first sign-ins with one key, on two nodes, make one account.
+    /// that account instead. Runs in the caller's transaction (the one accepting the login). A new
+    /// identity is added under a lock on it, looked up again: two first sign-ins with one key, on
+    /// two nodes, make one account (a known identity needs no lock: it only gets touched).
     public func signIn(
         _ tx: any Transaction, method: String, subject: String, detail: String, linkingTo: UserID?
     ) throws -> SignIn {
         let now = clock.now()
-        try tx.serialize(on: "identity:\(method):\(subject)")
-        if let existing = try tx.accounts.identity(method: method, subject: subject) {
+        var existing = try tx.accounts.identity(method: method, subject: subject)
+        if existing == nil {
+            try tx.serialize(on: "identity:\(method):\(subject)")
+            existing = try tx.accounts.identity(method: method, subject: subject)
+        }
+        if let existing {
             if let linkingTo, linkingTo != existing.userID { throw SignInError.belongsToAnotherAccount }
             try tx.accounts.touch(existing.id, detail: detail, at: now)
             return SignIn(userID: existing.userID, created: false)

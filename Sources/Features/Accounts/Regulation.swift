@@ -58,9 +58,8 @@ public struct Regulation: Sendable {
             let standing = try standing(tx, method: method, subjects: subjects, now: now)
             if let seconds = standing.banSeconds { return .banned(seconds: seconds) }
             if standing.full { return .busy }
-            return .admitted(Reservation(method: method, subjects: subjects, attemptIDs: try subjects.map {
-                try tx.regulation.record(RegulationAttempt(method: method, subject: $0, failedAt: now, pending: true))
-            }))
+            return .admitted(Reservation(method: method, subjects: subjects, attemptIDs: try tx.regulation.record(
+                subjects.map { RegulationAttempt(method: method, subject: $0, failedAt: now, pending: true) })))
         }
         switch admission {
         case .admitted(let reservation): return reservation
@@ -76,15 +75,13 @@ public struct Regulation: Sendable {
     private func standing(_ tx: any Transaction, method: String, subjects: [Subject], now: Date) throws
         -> (banSeconds: TimeInterval?, full: Bool)
     {
-        for key in Set(subjects.map { "regulation:\(method):\($0.scope):\($0.value)" }).sorted() {
-            try tx.serialize(on: key)
-        }
+        try tx.serialize(on: subjects.map { "regulation:\(method):\($0.scope):\($0.value)" })
         var until: Date?
         var full = false
         for subject in subjects {
-            var end = try tx.regulation.bannedUntil(method: method, subject: subject, now: now)
+            let counts = try tx.regulation.standing(method: method, subject: subject, now: now, since: now - settings.findTime)
+            var end = counts.bannedUntil
             if end == nil {
-                let counts = try tx.regulation.failures(method: method, subject: subject, since: now - settings.findTime)
                 if counts.confirmed >= settings.maxFailures {
                     end = now + settings.banTime
                     try tx.regulation.ban(method: method, subject: subject, until: end!)

@@ -65,16 +65,22 @@ struct StatusBody: Encodable {
 }
 
 /// The answer of `/api/status`: whether storage can be written (a small write) and when the
-/// database was made. A check is at most `interval` old, so a monitor polling hard costs one
-/// write a second, not one per poll. A change between healthy and not is logged once, in full.
+/// database was made. A check is at most `interval` old, and one thread makes it while the others
+/// answer with the last one, so a monitor polling hard costs one write a second, not one per poll
+/// or per worker. A change between healthy and not is logged once, in full.
 final class DatabaseHealth: Sendable {
     struct Reading: Sendable {
         let health: StorageHealth
         let createdAt: String?
     }
 
+    private struct State: Sendable {
+        var last: (at: ContinuousClock.Instant, reading: Reading)?
+        var checking = false
+    }
+
     private let interval: Duration
-    private let last = Mutex<(at: ContinuousClock.Instant, reading: Reading)?>(nil)
+    private let state = Mutex(State())
 
     init(interval: Duration) {
         self.interval = interval
@@ -82,13 +88,21 @@ final class DatabaseHealth: Sendable {
 
     func reading(_ storage: any Storage, logger: Logger) -> Reading {
         let now = ContinuousClock.now
-        let previous = last.withLock { $0 }
-        if let previous, now - previous.at < interval { return previous.reading }
+        let (previous, check) = state.withLock { state -> (Reading?, Bool) in
+            let previous = state.last?.reading
+            if let last = state.last, now - last.at < interval || state.checking { return (previous, false) }
+            state.checking = true
+            return (previous, true)
+        }
+        guard check else { return previous! }
         let health = storage.checkHealth()
-        let createdAt = (try? storage.read { tx in try tx.metadata.value(.createdAt) }) ?? previous?.reading.createdAt
+        let createdAt = (try? storage.read { tx in try tx.metadata.value(.createdAt) }) ?? previous?.createdAt
         let reading = Reading(health: health, createdAt: createdAt)
-        last.withLock { $0 = (now, reading) }
-        if health != previous?.reading.health ?? .ok {
+        state.withLock {
+            $0.last = (now, reading)
+            $0.checking = false
+        }
+        if health != previous?.health ?? .ok {
             switch health {
             case .ok: logger.notice("storage is writable again", metadata: ["storage": "\(storage.displayName)"])
             case .unavailable(let reason):

@@ -58,7 +58,7 @@ struct BodyFields {
     }
 
     enum Rule {
-        case required, string, integer, format, ip, url, selection, date, array
+        case required, string, integer, format, ip, url, selection, date, array, noNul
         case max(Int)
         case size(Int)
         case beforeInAnHour
@@ -74,6 +74,7 @@ struct BodyFields {
             case .selection: return "The selected \(label) is invalid."
             case .date: return "The \(label) field must be a valid date."
             case .array: return "The \(label) field must be an array."
+            case .noNul: return "The \(label) field must not contain a NUL character."
             case .max(let max): return "The \(label) field must not be greater than \(max) characters."
             case .size(let size): return "The \(label) field must be \(size) characters."
             case .beforeInAnHour: return "The \(label) field must be a date before +1 hour."
@@ -95,6 +96,11 @@ struct BodyFields {
         }
         guard let text = value.string else {
             fail(field, rule: .string)
+            return nil
+        }
+        // No field holds a NUL character legitimately, and PostgreSQL's text cannot store one.
+        if text.utf8.contains(0) {
+            fail(field, rule: .noNul)
             return nil
         }
         if text.isEmpty && !allowEmpty {
