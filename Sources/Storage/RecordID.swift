@@ -3,8 +3,8 @@
 public struct RecordID<Record>: RawRepresentable, Hashable, Comparable, Codable, Sendable, CustomStringConvertible {
     public let rawValue: Int64
 
-    public init(rawValue: Int64) { self.rawValue = rawValue }
-    public init(_ rawValue: Int64) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: Int64) { self.rawValue = rawValue }
+    @inlinable public init(_ rawValue: Int64) { self.rawValue = rawValue }
 
     /// The id written in a path or a form (`"42"`); nil for anything else.
     public init?(_ text: String) {
@@ -21,28 +21,32 @@ public struct RecordID<Record>: RawRepresentable, Hashable, Comparable, Codable,
         try container.encode(rawValue)
     }
 
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+    @inlinable public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 
     public var description: String { String(rawValue) }
 }
 
 /// A record as the database holds it: its id and its fields. The fields are reached directly
-/// (`grant.siteURL`), so a record type is written once, without an optional id.
+/// (`grant.siteURL`), so a record type is written once, without an optional id. Inlinable, so a
+/// field read through it compiles to a plain field read in the calling module.
 @dynamicMemberLookup
 public struct Stored<Record: Sendable>: Sendable {
     public let id: RecordID<Record>
     public var record: Record
 
+    @inlinable
     public init(id: RecordID<Record>, _ record: Record) {
         self.id = id
         self.record = record
     }
 
+    @inlinable
     public subscript<Value>(dynamicMember field: WritableKeyPath<Record, Value>) -> Value {
         get { record[keyPath: field] }
         set { record[keyPath: field] = newValue }
     }
 
+    @inlinable
     public subscript<Value>(dynamicMember field: KeyPath<Record, Value>) -> Value {
         record[keyPath: field]
     }

@@ -122,8 +122,12 @@ public final class PostgresStorage: SQLStorage {
 }
 
 /// The shared stores' connection on a libpq connection.
-struct PGSQLConnection: SQLConnection {
+final class PGSQLConnection: SQLConnection {
     let connection: PGConnection
+
+    init(connection: PGConnection) {
+        self.connection = connection
+    }
 
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
         try connection.execute(sql, arguments).rows

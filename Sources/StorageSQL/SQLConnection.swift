@@ -5,7 +5,9 @@ import Support
 /// One database connection inside one transaction, as a backend gives it to the shared stores.
 /// SQL is written once, with `?` placeholders; a backend rewrites what its dialect needs (the
 /// PostgreSQL driver numbers the placeholders) and prepares each statement once per connection.
-public protocol SQLConnection {
+/// A class: a store holding it then fits in an existential's inline buffer, so reaching a store
+/// (`tx.sessions`) allocates nothing.
+public protocol SQLConnection: AnyObject {
     /// Runs a statement; the rows it returns.
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow]
     /// Runs a statement; how many rows it inserted, changed or deleted.

@@ -25,6 +25,11 @@ public protocol SQLReadable {
 public struct SQLDecodingError: Error, CustomStringConvertible {
     public let expected: String
     public let found: SQLValue
+
+    public init(expected: String, found: SQLValue) {
+        self.expected = expected
+        self.found = found
+    }
     public var description: String { "expected \(expected) in a column, found \(found)" }
 }
 
@@ -117,11 +122,12 @@ extension Optional: SQLReadable where Wrapped: SQLReadable {
 /// One row of a result, read column by column in the order the statement selected them.
 public struct SQLRow: Sendable {
     public let values: [SQLValue]
-    private var position = 0
+    @usableFromInline var position = 0
 
     public init(_ values: [SQLValue]) { self.values = values }
 
     /// The next column's value.
+    @inlinable
     public mutating func next<Value: SQLReadable>(_: Value.Type = Value.self) throws(SQLDecodingError) -> Value {
         guard position < values.count else { throw SQLDecodingError(expected: "another column", found: .null) }
         defer { position += 1 }

@@ -5,8 +5,12 @@ import StorageSQL
 
 /// The shared stores' connection on a GRDB `Database`, valid inside one `read` or `write` of the
 /// pool. Statements are GRDB's cached statements: compiled once per connection.
-struct GRDBConnection: SQLConnection {
+final class GRDBConnection: SQLConnection {
     let db: Database
+
+    init(db: Database) {
+        self.db = db
+    }
 
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
         do {
@@ -14,7 +18,11 @@ struct GRDBConnection: SQLConnection {
             let cursor = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
             var rows: [SQLRow] = []
             while let row = try cursor.next() {
-                rows.append(SQLRow(row.databaseValues.map(Self.value)))
+                // By index: `databaseValues` would make each column's name as a String too.
+                var values: [SQLValue] = []
+                values.reserveCapacity(row.count)
+                for index in 0..<row.count { values.append(Self.value(row[index])) }
+                rows.append(SQLRow(values))
             }
             return rows
         } catch let error as DatabaseError {

@@ -31,15 +31,7 @@ public struct HomeFeature: Feature {
                 "login", title: "Sign in", ["methods": methodCards(next: next)], csrf: true, sameFor: next == nil ? "" : nil)
         }
         routes.api(.get, "/api/status") { context in
-            let reading = health.reading(context.storage, logger: context.logger)
-            guard case .unavailable(let reason) = reading.health else {
-                return .json(StatusBody(status: "ok", database: "ok", version: version, databaseCreatedAt: reading.createdAt))
-            }
-            return .json(
-                StatusBody(
-                    status: "error", database: "unavailable", version: version, databaseCreatedAt: reading.createdAt,
-                    error: true, message: "The database cannot be written: \(StorageHealth.summary(of: reason))."),
-                status: .serviceUnavailable)
+            health.reading(context.storage, logger: context.logger, version: version).response
         }
     }
 
@@ -72,6 +64,22 @@ final class DatabaseHealth: Sendable {
     struct Reading: Sendable {
         let health: StorageHealth
         let createdAt: String?
+        /// The answer, encoded once per check (monitors may poll hard; JSONEncoder is not free).
+        let response: Response
+
+        init(health: StorageHealth, createdAt: String?, version: String) {
+            self.health = health
+            self.createdAt = createdAt
+            guard case .unavailable(let reason) = health else {
+                response = .json(StatusBody(status: "ok", database: "ok", version: version, databaseCreatedAt: createdAt))
+                return
+            }
+            response = .json(
+                StatusBody(
+                    status: "error", database: "unavailable", version: version, databaseCreatedAt: createdAt,
+                    error: true, message: "The database cannot be written: \(StorageHealth.summary(of: reason))."),
+                status: .serviceUnavailable)
+        }
     }
 
     private struct State: Sendable {
@@ -86,7 +94,7 @@ final class DatabaseHealth: Sendable {
         self.interval = interval
     }
 
-    func reading(_ storage: any Storage, logger: Logger) -> Reading {
+    func reading(_ storage: any Storage, logger: Logger, version: String) -> Reading {
         let now = ContinuousClock.now
         let (previous, check) = state.withLock { state -> (Reading?, Bool) in
             let previous = state.last?.reading
@@ -97,7 +105,7 @@ final class DatabaseHealth: Sendable {
         guard check else { return previous! }
         let health = storage.checkHealth()
         let createdAt = (try? storage.read { tx in try tx.metadata.value(.createdAt) }) ?? previous?.createdAt
-        let reading = Reading(health: health, createdAt: createdAt)
+        let reading = Reading(health: health, createdAt: createdAt, version: version)
         state.withLock {
             $0.last = (now, reading)
             $0.checking = false
