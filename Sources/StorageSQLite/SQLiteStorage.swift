@@ -156,7 +156,7 @@ struct FileIdentity: Equatable {
     }
 }
 
-/// Read-only connections (GRDB `DatabaseQueue`s), one per thread reading at a time. A read
+/// Connections for reading (GRDB `DatabaseQueue`s, `query_only`), one per thread reading at a time. A read
 /// through the `DatabasePool` passes its barrier queue, its semaphore and a reader's serial queue,
 /// and with 16 workers reading at once those waits (futexes) were a fifth of a page's cost; a
 /// connection of one's own is a plain call. Each statement sees the latest commit (WAL), as

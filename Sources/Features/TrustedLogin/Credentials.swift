@@ -10,7 +10,7 @@ import Web
 /// X-TL-TOKEN; a log reader by the private key (`api_key`, or `X-TL-Api-Key`) or the vendor headers.
 /// Secret credentials are hashed before they are looked up, so the index comparison can tell an
 /// attacker nothing about the secret; a second secret (the v1 bearer, the v2 HMAC) is compared in
-/// constant time. A database error is a 500, never a refusal that looks like a wrong key.
+/// constant time. A storage error is a storage error (503 or 500), never a refusal that looks like a wrong key.
 struct Credentials: Sendable {
     let teams: TeamService
     let clock: any WallClock
