@@ -17,7 +17,9 @@ import Testing
             #expect(try api.client("POST", "sites/\(secret)/verify-identifier", team: team, check).status == 204)
         }
         let reads = [
-            try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)?api_key=\(team.privateKey)&data=1"),
+            try stack.http.request(
+                "GET", "/api/v1/logs/logins/\(team.id)?data=1", headers: ["Content-Type": "application/json"],
+                body: TrustedLoginAPI.body(["api_key": team.privateKey])),
             try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)/?data=1", headers: ["X-TL-Api-Key": team.privateKey, "X-TL-Auth-Version": "2"]),
             try api.vendor("GET", "logs/logins/\(team.id)?data=1", team: team),
         ]
@@ -32,19 +34,19 @@ import Testing
             #expect(row["teamId"] as? Int == Int(team.id))
             #expect(row["siteUrl"] as? String == "https://customer.example/wp")
         }
-        let monthly = try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)?api_key=\(team.privateKey)&range=monthly&length=3")
+        let monthly = try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)?range=monthly&length=3", headers: ["X-TL-Api-Key": "\(team.privateKey)"])
         #expect((try JSONSerialization.jsonObject(with: Data(monthly.body)) as? [Any])?.count == 3)
-        let bySite = try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)/site/\(secret)?api_key=\(team.privateKey)")
+        let bySite = try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)/site/\(secret)", headers: ["X-TL-Api-Key": "\(team.privateKey)"])
         #expect(((try JSONSerialization.jsonObject(with: Data(bySite.body)) as? [[String: Any]])?.first?["count"] as? Int) == 2)
-        let elsewhere = try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)/site/nope?api_key=\(team.privateKey)")
+        let elsewhere = try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)/site/nope", headers: ["X-TL-Api-Key": "\(team.privateKey)"])
         #expect(((try JSONSerialization.jsonObject(with: Data(elsewhere.body)) as? [[String: Any]])?.first?["count"] as? Int) == 0)
         // Wrong key: 401. Another team's log with one's own key: 404.
-        #expect(try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)?api_key=wrong").status == 401)
+        #expect(try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)", headers: ["X-TL-Api-Key": "wrong"]).status == 401)
         #expect(try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)").status == 401)
         // Without credentials, a large body is not even parsed: 401 straight away.
         let junk = Array(("{" + (0..<20000).map { "\"k\($0)\":1" }.joined(separator: ",") + "}").utf8)
         #expect(try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)", headers: ["Content-Type": "application/json"], body: junk).status == 401)
-        #expect(try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)?api_key=\(other.privateKey)").status == 404)
+        #expect(try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)", headers: ["X-TL-Api-Key": "\(other.privateKey)"]).status == 404)
         // The query string with the key reaches neither the program's log nor nginx's.
         #expect(!stack.programLog.contains(team.privateKey))
         let accessLog = try String(contentsOfFile: stack.directory + "/nginx/access.log", encoding: .utf8)
@@ -67,7 +69,7 @@ import Testing
             ids.append(try #require(try response.json()["id"] as? String))
             #expect(try stack.http.request("POST", "/sandbox/clock/advance?seconds=1").status == 200)
         }
-        let page = try stack.http.request("GET", "/api/v1/logs/login-attempts/\(team.id)?api_key=\(team.privateKey)&per_page=2&page=1")
+        let page = try stack.http.request("GET", "/api/v1/logs/login-attempts/\(team.id)?per_page=2&page=1", headers: ["X-TL-Api-Key": "\(team.privateKey)"])
         #expect(page.status == 200)
         let body = try page.json()
         let data = try #require(body["data"] as? [[String: Any]])
@@ -77,15 +79,15 @@ import Testing
         #expect(meta["total"] as? Int == 5 && meta["last_page"] as? Int == 3 && meta["per_page"] as? Int == 2)
         #expect(body["current_page"] as? Int == 1 && body["total"] as? Int == 5)
         #expect((body["links"] as? [String: Any])?["next"] as? String != nil)
-        let last = try stack.http.request("GET", "/api/v1/logs/login-attempts/\(team.id)?api_key=\(team.privateKey)&per_page=2&page=3").json()
+        let last = try stack.http.request("GET", "/api/v1/logs/login-attempts/\(team.id)?per_page=2&page=3", headers: ["X-TL-Api-Key": "\(team.privateKey)"]).json()
         #expect((last["data"] as? [[String: Any]])?.map { $0["id"] as? String } == [ids[0]])
         // A page far past the end is empty, not a crash (it once overflowed and aborted the process).
-        let far = try stack.http.request("GET", "/api/v1/logs/login-attempts/\(team.id)?api_key=\(team.privateKey)&page=9223372036854775807")
+        let far = try stack.http.request("GET", "/api/v1/logs/login-attempts/\(team.id)?page=9223372036854775807", headers: ["X-TL-Api-Key": "\(team.privateKey)"])
         #expect(far.status == 200)
         #expect((try far.json()["data"] as? [Any])?.isEmpty == true)
         #expect(try stack.http.request("GET", "/api/status").status == 200)
         // per_page is clamped to [1, 200].
-        let clamped = try stack.http.request("GET", "/api/v1/logs/login-attempts/\(team.id)?api_key=\(team.privateKey)&per_page=500").json()
+        let clamped = try stack.http.request("GET", "/api/v1/logs/login-attempts/\(team.id)?per_page=500", headers: ["X-TL-Api-Key": "\(team.privateKey)"]).json()
         #expect((clamped["meta"] as? [String: Any])?["per_page"] as? Int == 200)
         // One attempt, unwrapped.
         let one = try stack.http.request("GET", "/api/v1/logs/login-attempts/\(team.id)/\(ids[2])", headers: ["X-TL-Api-Key": team.privateKey])
@@ -93,8 +95,8 @@ import Testing
         #expect(try one.json()["id"] as? String == ids[2])
         #expect(try one.json()["attempted_at"] as? String == "2026-05-12T10:02:00+00:00")
         // Another team's: 404 either way round.
-        #expect(try stack.http.request("GET", "/api/v1/logs/login-attempts/\(other.id)/\(ids[2])?api_key=\(other.privateKey)").status == 404)
-        #expect(try stack.http.request("GET", "/api/v1/logs/login-attempts/\(other.id)?api_key=\(team.privateKey)").status == 404)
+        #expect(try stack.http.request("GET", "/api/v1/logs/login-attempts/\(other.id)/\(ids[2])", headers: ["X-TL-Api-Key": "\(other.privateKey)"]).status == 404)
+        #expect(try stack.http.request("GET", "/api/v1/logs/login-attempts/\(other.id)", headers: ["X-TL-Api-Key": "\(team.privateKey)"]).status == 404)
     }
 }
 

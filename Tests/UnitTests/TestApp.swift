@@ -56,10 +56,12 @@ final class TestApp: @unchecked Sendable {
     let application: WebApplication
     let environment: WebEnvironment
 
+    /// `wiring` makes features that need the app's storage (it runs once the storage is open).
     init(
         backend: Backend = .sqlite, features: [any Feature] = [],
         clock: AdjustableClock = AdjustableClock(fixedAt: Date(timeIntervalSince1970: 1_800_000_000)),
-        session: SessionSettings = SessionSettings()
+        session: SessionSettings = SessionSettings(),
+        wiring: (any SQLStorage, AdjustableClock) -> [any Feature] = { _, _ in [] }
     ) async throws {
         self.clock = clock
         storage = try TestStorage.open(backend, in: directory)
@@ -71,7 +73,7 @@ final class TestApp: @unchecked Sendable {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         application = WebApplication(
-            features: features + [AccountFeature(accounts: AccountService(storage: storage, clock: clock)), HomeFeature(loginMethods: [], version: "test", healthCheckInterval: .zero)],
+            features: features + wiring(storage, clock) + [AccountFeature(accounts: AccountService(storage: storage, clock: clock)), HomeFeature(loginMethods: [], version: "test", healthCheckInterval: .zero)],
             environment: environment, strictTransportSecurity: false, logger: logger)
     }
 

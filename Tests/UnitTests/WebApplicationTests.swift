@@ -1,6 +1,9 @@
 import FastCGI
+import Features
 import Foundation
 import HTTPTypes
+import Outbound
+import Support
 import TestSupport
 import Testing
 @testable import Web
@@ -149,5 +152,33 @@ import Testing
         #expect(broken.status == 503)
         #expect(try broken.json()["database"] as? String == "unavailable")
         #expect(try broken.json()["error"] as? Bool == true)
+    }
+}
+
+/// The program's own refusal of a private key in the query string (nginx refuses it first; a
+/// program reached some other way must too), and the setting that lets old callers use it.
+@Suite struct QueryAPIKeyTests {
+    func app(accept: Bool) async throws -> TestApp {
+        try await TestApp { storage, clock in
+            let key = SecretKey(bytes: Array(repeating: 9, count: 32))
+            let teams = TeamService(storage: storage, clock: clock, random: SystemRandom(), secretKey: key)
+            let services = TrustedLoginServices(
+                teams: teams, settings: TrustedLoginSettings(acceptApiKeyInQuery: accept),
+                http: CurlHTTPClient(policy: AddressPolicy(allowPrivateNetworks: false), userAgent: "test"), secretKey: key,
+                random: SystemRandom())
+            return [TrustedLoginFeature(services: services)]
+        }
+    }
+
+    @Test func refusedUnlessTheSettingSaysOtherwise() async throws {
+        let refusing = try await app(accept: false)
+        let refused = refusing.send(.get, "/api/v1/logs/logins/1?api_key=abc")
+        #expect(refused.status == 400)
+        #expect(try refused.json()["field"] as? String == "api_key")
+        #expect((try refused.json()["message"] as? String)?.contains("X-TL-Api-Key") == true)
+        // Refused even beside a credential that would do.
+        #expect(refusing.send(.get, "/api/v1/logs/logins/1?api_key=abc", headers: [HTTPField.Name("X-TL-Api-Key")!: "abc"]).status == 400)
+        let accepting = try await app(accept: true)
+        #expect(accepting.send(.get, "/api/v1/logs/logins/1?api_key=abc").status == 401)
     }
 }

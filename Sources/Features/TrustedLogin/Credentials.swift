@@ -14,6 +14,8 @@ import Web
 struct Credentials: Sendable {
     let teams: TeamService
     let clock: any WallClock
+    /// `?api_key=` accepted (`trustedlogin.acceptApiKeyInQuery`); refused with 400 otherwise.
+    var acceptApiKeyInQuery = false
     /// How far a v2 request's X-TL-Timestamp may be from our clock.
     static let clockSkew: TimeInterval = 300
 
@@ -70,10 +72,18 @@ struct Credentials: Sendable {
         return try teams.storage.write { tx in try tx.nonces.use("v2:\(nonce)", team: team.id, at: clock.now()) }
     }
 
-    /// A log reader: the private key as `X-TL-Api-Key`, `api_key` in the query or the body, or the
-    /// vendor headers. The body is parsed only when nothing else carries a credential.
+    static let apiKeyInQuery = HTTPError(
+        .badRequest,
+        "Send the private key in the X-TL-Api-Key header or as api_key in the JSON body, not in the query string: URLs are written to logs.",
+        field: "api_key")
+
+    /// A log reader: the private key as `X-TL-Api-Key` or `api_key` in the body, or the vendor
+    /// headers; `api_key` in the query only when the setting allows it (400 otherwise, whatever
+    /// else the request carries). The body is parsed only when nothing else carries a credential.
     func logReader(_ request: Request) throws -> Stored<Team> {
-        let key = request.header(Self.apiKey) ?? request.query["api_key"] ?? bodyKey(request)
+        let queryKey = request.query["api_key"]
+        if queryKey != nil && !acceptApiKeyInQuery { throw Self.apiKeyInQuery }
+        let key = request.header(Self.apiKey) ?? queryKey ?? bodyKey(request)
         if let key, !key.isEmpty {
             guard let team = try team(where: .apiKey, is: TeamKeys.lookup(key)) else { throw Self.unauthenticated }
             return team

@@ -21,7 +21,7 @@ public struct TrustedLoginServices: Sendable {
     ) {
         let storage = teams.storage, clock = teams.clock
         self.teams = teams
-        credentials = Credentials(teams: teams, clock: clock)
+        credentials = Credentials(teams: teams, clock: clock, acceptApiKeyInQuery: settings.acceptApiKeyInQuery)
         clientSites = ClientSiteService(storage: storage, clock: clock, random: random, settings: settings)
         signer = EnvelopeSigner(enabled: settings.envelopeSigning, storage: storage, clock: clock, secretKey: secretKey)
         vendors = VendorService(

@@ -129,7 +129,8 @@ public struct VestibuleConfiguration: Sendable {
                 loginAttemptsPerSecret: try reader.int("trustedlogin.loginAttemptsPerSecret", default: 10, in: 1...1_000_000),
                 loginAttemptsPerTeam: try reader.int("trustedlogin.loginAttemptsPerTeam", default: 100, in: 1...1_000_000),
                 loginAttemptsWindow: TimeInterval(try reader.int("trustedlogin.loginAttemptsWindow", default: 60, in: 1...86400)),
-                logRetentionDays: try reader.int("trustedlogin.logRetentionDays", default: 90, in: 1...3650)),
+                logRetentionDays: try reader.int("trustedlogin.logRetentionDays", default: 90, in: 1...3650),
+                acceptApiKeyInQuery: try reader.bool("trustedlogin.acceptApiKeyInQuery", default: false)),
             allowPrivateNetworks: try reader.bool("outbound.allowPrivateNetworks", default: developmentDefaults))
     }
 
