@@ -68,6 +68,10 @@ public protocol TeamStore {
     func insert(_ team: Team) throws -> Stored<Team>
     /// New keys for the team; false when there is no such team.
     func replaceCredentials(of id: TeamID, with credentials: TeamCredentials, at time: Date) throws -> Bool
+    /// Teams whose lookup values were made an older way (`TeamCredentials.lookupScheme`).
+    func teams(withLookupSchemeBelow scheme: Int) throws -> [Stored<Team>]
+    /// New lookup values (and their scheme) for the same keys.
+    func setLookups(of id: TeamID, to credentials: TeamCredentials) throws
     /// False when there is no such team.
     func setStatus(of id: TeamID, to status: Team.Status) throws -> Bool
     /// The vendor's endpoint and signing key, found by verification at `time`.

@@ -32,13 +32,22 @@ public struct TeamCredentials: Codable, Sendable, Equatable {
     public var tokenLookup: String
     public var apiKeyLookup: String
     public var privateKeySealed: Data
+    /// How the lookup values were made: 1, SHA-256 of the credential (before 0.x; the api-key
+    /// lookup was then the Connector's v1 bearer itself); 2, an HMAC under a subkey of the secret key.
+    public var lookupScheme: Int
 
-    public init(publicKey: String, bearerLookup: String, tokenLookup: String, apiKeyLookup: String, privateKeySealed: Data) {
+    public static let currentLookupScheme = 2
+
+    public init(
+        publicKey: String, bearerLookup: String, tokenLookup: String, apiKeyLookup: String, privateKeySealed: Data,
+        lookupScheme: Int = TeamCredentials.currentLookupScheme
+    ) {
         self.publicKey = publicKey
         self.bearerLookup = bearerLookup
         self.tokenLookup = tokenLookup
         self.apiKeyLookup = apiKeyLookup
         self.privateKeySealed = privateKeySealed
+        self.lookupScheme = lookupScheme
     }
 }
 

@@ -162,5 +162,8 @@ enum PostgresMigrations {
                 value text NOT NULL
             );
             """),
+        Migration(identifier: "005-team-lookup-scheme", sql: """
+            ALTER TABLE teams ADD COLUMN lookup_scheme integer NOT NULL DEFAULT 1;
+            """),
     ]
 }

@@ -99,7 +99,7 @@ extension Team: SQLRecord {
         table: "teams",
         columns: [
             "name", "status", "public_key", "bearer_lookup", "token_lookup", "api_key_lookup", "private_key_sealed",
-            "api_endpoint", "signature_key", "verified_at", "created_at", "keys_cycled_at",
+            "lookup_scheme", "api_endpoint", "signature_key", "verified_at", "created_at", "keys_cycled_at",
         ])
 
     init(row: inout SQLRow) throws {
@@ -107,7 +107,7 @@ extension Team: SQLRecord {
         let status: Status = try row.next()
         let credentials = TeamCredentials(
             publicKey: try row.next(), bearerLookup: try row.next(), tokenLookup: try row.next(),
-            apiKeyLookup: try row.next(), privateKeySealed: try row.next())
+            apiKeyLookup: try row.next(), privateKeySealed: try row.next(), lookupScheme: try row.next())
         let apiEndpoint: String? = try row.next()
         let signatureKey: String? = try row.next()
         let verifiedAt: Date? = try row.next()
@@ -126,9 +126,10 @@ extension Team: SQLRecord {
 }
 
 extension TeamCredentials {
-    /// `public_key, bearer_lookup, token_lookup, api_key_lookup, private_key_sealed`
+    /// `public_key, bearer_lookup, token_lookup, api_key_lookup, private_key_sealed, lookup_scheme`
     var values: [SQLValue] {
-        [publicKey.sqlValue, bearerLookup.sqlValue, tokenLookup.sqlValue, apiKeyLookup.sqlValue, privateKeySealed.sqlValue]
+        [publicKey.sqlValue, bearerLookup.sqlValue, tokenLookup.sqlValue, apiKeyLookup.sqlValue, privateKeySealed.sqlValue,
+         lookupScheme.sqlValue]
     }
 }
 

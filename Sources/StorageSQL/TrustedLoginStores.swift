@@ -25,8 +25,18 @@ struct SQLTeamStore: TeamStore {
         try db.execute(
             """
             UPDATE teams SET public_key = ?, bearer_lookup = ?, token_lookup = ?, api_key_lookup = ?,
-                private_key_sealed = ?, keys_cycled_at = ? WHERE id = ?
+                private_key_sealed = ?, lookup_scheme = ?, keys_cycled_at = ? WHERE id = ?
             """, credentials.values + [time.sqlValue, id.sqlValue]) > 0
+    }
+
+    func teams(withLookupSchemeBelow scheme: Int) throws -> [Stored<Team>] {
+        try db.all(Team.sql.select + " WHERE lookup_scheme < ? ORDER BY id", [scheme.sqlValue], Team.stored)
+    }
+
+    func setLookups(of id: TeamID, to credentials: TeamCredentials) throws {
+        try db.execute(
+            "UPDATE teams SET bearer_lookup = ?, token_lookup = ?, api_key_lookup = ?, lookup_scheme = ? WHERE id = ?",
+            credentials.bearerLookup, credentials.tokenLookup, credentials.apiKeyLookup, credentials.lookupScheme, id)
     }
 
     func setStatus(of id: TeamID, to status: Team.Status) throws -> Bool {

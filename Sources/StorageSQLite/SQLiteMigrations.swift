@@ -11,6 +11,7 @@ enum SQLiteMigrations {
         migrator.registerMigration("002-identities-challenges-regulation", migrate: createIdentitiesChallengesRegulation)
         migrator.registerMigration("003-trustedlogin", migrate: createTrustedLogin)
         migrator.registerMigration("004-metadata", migrate: createMetadata)
+        migrator.registerMigration("005-team-lookup-scheme", migrate: addTeamLookupScheme)
         return migrator
     }
 
@@ -178,6 +179,14 @@ enum SQLiteMigrations {
             t.column("public_key", .text).notNull()
             t.column("private_key_sealed", .blob).notNull()
             t.column("created_at", .double).notNull()
+        }
+    }
+
+    /// How a team's lookup values were made: 1 (SHA-256, the rows before) until the program, which
+    /// holds the secret key, makes them anew as HMACs (2) at start.
+    private static func addTeamLookupScheme(_ db: Database) throws {
+        try db.alter(table: "teams") { t in
+            t.add(column: "lookup_scheme", .integer).notNull().defaults(to: 1)
         }
     }
 

@@ -109,6 +109,10 @@ import Testing
         let signing = try stack.http.request("GET", "/api/v1/envelope-signing-public-key")
         let stored = try #require(try stack.scalar("SELECT public_key FROM signing_keys", as: String.self))
         #expect(try signing.json()["publicKey"] as? String == stored)
+        // The lookup values were made anew as HMACs: the one that was the v1 bearer is gone.
+        #expect(try stack.scalar("SELECT lookup_scheme FROM teams WHERE id = \(team.id)", as: Int.self) == 2)
+        #expect(try stack.scalar("SELECT api_key_lookup FROM teams WHERE id = \(team.id)", as: String.self) != team.v1Bearer)
+        #expect(stack.programLog.contains("made the credential lookups of 2 team(s) anew"))
         // The paused team is still paused.
         let pausedKey = (facts["pausedTeam"] as? [String: Any])?["publicKey"] as? String ?? ""
         #expect(try stack.scalar("SELECT status FROM teams WHERE public_key = '\(pausedKey)'", as: String.self) == "paused")

@@ -250,6 +250,27 @@ import Testing
         #expect(try f.stack.http.request("GET", "/api/v1/envelope-signing-public-key").json()["publicKey"] as? String == key)
     }
 
+    /// Whoever reads the database gets no credential from it: every lookup value, tried as the
+    /// credential it stands for, is refused.
+    @Test func lookupValuesInTheDatabaseAreNoCredentials() throws {
+        let f = try fixture(verified: false)
+        defer { f.stop() }
+        let row = "SELECT %@ FROM teams WHERE id = \(f.team.id)"
+        let apiKeyLookup = try #require(try f.stack.scalar(row.replacingOccurrences(of: "%@", with: "api_key_lookup"), as: String.self))
+        let bearerLookup = try #require(try f.stack.scalar(row.replacingOccurrences(of: "%@", with: "bearer_lookup"), as: String.self))
+        let tokenLookup = try #require(try f.stack.scalar(row.replacingOccurrences(of: "%@", with: "token_lookup"), as: String.self))
+        #expect(apiKeyLookup != f.team.v1Bearer && bearerLookup != f.team.v1Bearer)
+        let sites = "accounts/\(f.team.id)/sites"
+        for (bearer, token) in [(apiKeyLookup, f.team.token), (bearerLookup, f.team.token), (f.team.v1Bearer, tokenLookup)] {
+            #expect(try f.api.vendor("POST", sites, team: f.team, ["searchKeys": ["x"]], bearer: bearer, token: token).status == 401)
+        }
+        for key in [apiKeyLookup, bearerLookup, tokenLookup] {
+            #expect(try f.stack.http.request("GET", "/api/v1/logs/logins/\(f.team.id)", headers: ["X-TL-Api-Key": key]).status == 401)
+        }
+        // The real ones still work.
+        #expect(try f.api.vendor("POST", sites, team: f.team, ["searchKeys": ["x"]]).status == 204)
+    }
+
     @Test func signingCanBeTurnedOff() throws {
         let f = try fixture(environment: ["VESTIBULE_TRUSTEDLOGIN_ENVELOPE_SIGNING": "false"])
         defer { f.stop() }

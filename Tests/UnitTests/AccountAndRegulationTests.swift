@@ -156,3 +156,31 @@ import Testing
         #expect(try app.storage.count("trezor_challenges") == 5)
     }
 }
+
+/// Lookup values of team credentials are HMACs under the secret key: the database alone gives no
+/// credential (the SHA-256 of the private key was the Connector's v1 bearer itself).
+@Suite struct CredentialLookupTests {
+    @Test(arguments: Backend.allCases) func lookupsAreKeyedAndOldRowsAreMadeAnew(_ backend: Backend) async throws {
+        let app = try await TestApp(backend: backend)
+        let key = SecretKey(bytes: Array(repeating: 3, count: 32))
+        let service = TeamService(storage: app.storage, clock: app.clock, random: SystemRandom(), secretKey: key)
+        let created = try service.create(name: "Acme")
+        let stored = try #require(try service.team(id: created.id)).credentials
+        let v1Bearer = Digest256.sha256Hex(created.privateKey)
+        #expect(stored.apiKeyLookup != v1Bearer)
+        #expect(stored.apiKeyLookup == CredentialLookup(secretKey: key)(created.privateKey))
+        #expect(stored.apiKeyLookup != CredentialLookup(secretKey: SecretKey(bytes: Array(repeating: 4, count: 32)))(created.privateKey))
+        #expect(stored.bearerLookup == CredentialLookup(secretKey: key)(v1Bearer))
+
+        // A row as the last release wrote it: plain SHA-256 lookups, scheme 1.
+        var legacy = stored
+        legacy.bearerLookup = Digest256.sha256Hex(v1Bearer)
+        legacy.tokenLookup = Digest256.sha256Hex(Digest256.sha256Hex(created.publicKey + created.privateKey))
+        legacy.apiKeyLookup = v1Bearer
+        legacy.lookupScheme = 1
+        try app.storage.write { tx in try tx.teams.setLookups(of: created.id, to: legacy) }
+        #expect(try service.upgradeLookups() == 1)
+        #expect(try service.team(id: created.id)?.credentials == stored)
+        #expect(try service.upgradeLookups() == 0)
+    }
+}

@@ -9,7 +9,10 @@ import TestSupport
 import Testing
 
 @Suite struct MigrationTests {
-    static let versions = ["001-users-and-sessions", "002-identities-challenges-regulation", "003-trustedlogin", "004-metadata"]
+    static let versions = [
+        "001-users-and-sessions", "002-identities-challenges-regulation", "003-trustedlogin", "004-metadata",
+        "005-team-lookup-scheme",
+    ]
 
     @Test(arguments: Backend.allCases) func migratesAFreshDatabaseOnceAndCleanly(_ backend: Backend) throws {
         let directory = TemporaryDirectory()
@@ -79,12 +82,14 @@ import Testing
         defer { storage.close() }
         let before = try Schema.tables.filter { $0.name != "vestibule_meta" }.map { try storage.count($0.name) }
         let report = try storage.migrate()
-        #expect(report == MigrationReport(applied: ["004-metadata"], createdDatabase: false))
+        #expect(report == MigrationReport(applied: ["004-metadata", "005-team-lookup-scheme"], createdDatabase: false))
         #expect(try Schema.tables.filter { $0.name != "vestibule_meta" }.map { try storage.count($0.name) } == before)
         #expect(before.reduce(0, +) > 15)
         let facts = try LegacyFixture.facts()
         let team = try #require(try storage.read { tx in try tx.teams.team(where: .publicKey, is: facts.teamPublicKey) })
         #expect(team.name == "Fixture Team" && team.signatureKey != nil)
+        // Lookup values as the last release made them, until a program with the key upgrades them.
+        #expect(team.credentials.lookupScheme == 1)
         let metaData = try #require(try storage.read { tx in try tx.grants.grant(team: team.id, secretID: String(repeating: "a", count: 32)) }?.metaData)
         #expect(try JSONValue.parse(Array(metaData.utf8)) == .object([("plan", .string("pro")), ("seats", .number("3"))])
             || JSONValue.parse(Array(metaData.utf8)) == .object([("seats", .number("3")), ("plan", .string("pro"))]))

@@ -174,6 +174,19 @@ import Testing
             #expect(try f.read { tx in try tx.teams.team(where: lookup, is: value) }?.id == other.id)
         }
         #expect(try f.read { tx in try tx.teams.team(where: .bearer, is: "pk2") } == nil)
+        // Lookup schemes: new rows have the current one; a row's lookups change alone.
+        #expect(acme.credentials.lookupScheme == TeamCredentials.currentLookupScheme)
+        #expect(try f.read { tx in try tx.teams.teams(withLookupSchemeBelow: TeamCredentials.currentLookupScheme) }.isEmpty)
+        var older = other.credentials
+        older.lookupScheme = 1
+        try f.write { tx in try tx.teams.setLookups(of: other.id, to: older) }
+        #expect(try f.read { tx in try tx.teams.teams(withLookupSchemeBelow: TeamCredentials.currentLookupScheme) }.map(\.id) == [other.id])
+        var newer = older
+        (newer.bearerLookup, newer.tokenLookup, newer.apiKeyLookup, newer.lookupScheme) = ("b-new", "t-new", "a-new", 2)
+        try f.write { tx in try tx.teams.setLookups(of: other.id, to: newer) }
+        #expect(try f.read { tx in try tx.teams.team(where: .apiKey, is: "a-new") }?.credentials == newer)
+        #expect(try f.read { tx in try tx.teams.team(other.id) }?.keysCycledAt == nil)
+        try f.write { tx in try tx.teams.setLookups(of: other.id, to: other.credentials) }
 
         let fresh = TeamCredentials(publicKey: "pk3", bearerLookup: "b3", tokenLookup: "t3", apiKeyLookup: "a3", privateKeySealed: Data([9]))
         #expect(try f.write { tx in try tx.teams.replaceCredentials(of: acme.id, with: fresh, at: Self.t0 + 5) })

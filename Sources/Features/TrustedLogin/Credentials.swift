@@ -47,12 +47,12 @@ struct Credentials: Sendable {
     /// X-TL-TOKEN. `failure` is the error to answer (401, or 403 where the SaaS answers that).
     func vendor(_ request: Request, failure: HTTPError = unauthenticated) throws -> Stored<Team> {
         guard let token = request.header(Self.token), let bearer = Self.bearer(request),
-            let team = try team(where: .token, is: TeamKeys.lookup(token))
+            let team = try team(where: .token, is: teams.lookup(token))
         else { throw failure }
         if request.header(Self.authVersion) == "2" {
             guard try checkV2(request, bearer: bearer, team: team) else { throw failure }
         } else {
-            guard ConstantTime.equals(team.credentials.bearerLookup, TeamKeys.lookup(bearer)) else { throw failure }
+            guard ConstantTime.equals(team.credentials.bearerLookup, teams.lookup(bearer)) else { throw failure }
         }
         return team
     }
@@ -85,7 +85,7 @@ struct Credentials: Sendable {
         if queryKey != nil && !acceptApiKeyInQuery { throw Self.apiKeyInQuery }
         let key = request.header(Self.apiKey) ?? queryKey ?? bodyKey(request)
         if let key, !key.isEmpty {
-            guard let team = try team(where: .apiKey, is: TeamKeys.lookup(key)) else { throw Self.unauthenticated }
+            guard let team = try team(where: .apiKey, is: teams.lookup(key)) else { throw Self.unauthenticated }
             return team
         }
         return try vendor(request)

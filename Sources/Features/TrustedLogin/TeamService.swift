@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Storage
@@ -20,9 +21,22 @@ public struct TeamKeys: Sendable, Encodable {
     static func make(_ random: any RandomSource) -> TeamKeys {
         TeamKeys(publicKey: random.hex(byteCount: 8), privateKey: random.hex(byteCount: 32))
     }
+}
 
-    /// What is stored to find a team by a credential: the SHA-256 of what arrives.
-    static func lookup(_ credential: String) -> String { Digest256.sha256Hex(credential) }
+/// What is stored to find a team by a secret credential: an HMAC of what arrives, under a subkey
+/// of the secret key. Not a plain hash: the SHA-256 of the private key is the Connector's v1
+/// bearer, so whoever read a plain-hash column could call the vendor API; without the key file,
+/// an HMAC gives nothing to call it with.
+struct CredentialLookup: Sendable {
+    private let key: SymmetricKey
+
+    init(secretKey: SecretKey) {
+        key = secretKey.subkey(for: "credential-lookup")
+    }
+
+    func callAsFunction(_ credential: String) -> String {
+        Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(credential.utf8), using: key))
+    }
 }
 
 extension Team {
@@ -51,12 +65,14 @@ public struct TeamService: Sendable {
     let clock: any WallClock
     let random: any RandomSource
     let sealer: SecretSealer
+    let lookup: CredentialLookup
 
     public init(storage: any Storage, clock: any WallClock, random: any RandomSource, secretKey: SecretKey) {
         self.storage = storage
         self.clock = clock
         self.random = random
         sealer = SecretSealer(secretKey: secretKey, purpose: "team-private-key")
+        lookup = CredentialLookup(secretKey: secretKey)
     }
 
     public struct CreatedTeam: Sendable, Encodable {
@@ -115,8 +131,29 @@ public struct TeamService: Sendable {
     /// What is stored of the keys: the public key, lookup values, the private key sealed.
     private func credentials(_ keys: TeamKeys) throws -> TeamCredentials {
         TeamCredentials(
-            publicKey: keys.publicKey, bearerLookup: TeamKeys.lookup(keys.v1Bearer), tokenLookup: TeamKeys.lookup(keys.token),
-            apiKeyLookup: TeamKeys.lookup(keys.privateKey), privateKeySealed: try seal(keys))
+            publicKey: keys.publicKey, bearerLookup: lookup(keys.v1Bearer), tokenLookup: lookup(keys.token),
+            apiKeyLookup: lookup(keys.privateKey), privateKeySealed: try seal(keys))
+    }
+
+    /// Makes the lookup values of teams stored an older way (plain SHA-256) anew, from their sealed
+    /// private keys: run at start, once the secret key is checked. How many teams it changed; a
+    /// team whose key does not open is left as it was (and cannot authenticate either way).
+    public func upgradeLookups() throws -> Int {
+        try storage.write { tx in
+            var upgraded = 0
+            for team in try tx.teams.teams(withLookupSchemeBelow: TeamCredentials.currentLookupScheme) {
+                guard let privateKey = privateKey(of: team) else { continue }
+                var credentials = team.credentials
+                let keys = TeamKeys(publicKey: credentials.publicKey, privateKey: privateKey)
+                credentials.bearerLookup = lookup(keys.v1Bearer)
+                credentials.tokenLookup = lookup(keys.token)
+                credentials.apiKeyLookup = lookup(keys.privateKey)
+                credentials.lookupScheme = TeamCredentials.currentLookupScheme
+                try tx.teams.setLookups(of: team.id, to: credentials)
+                upgraded += 1
+            }
+            return upgraded
+        }
     }
 
     /// Leaves pause mode (or makes an inactive team active again).

@@ -15,9 +15,11 @@ struct TeamCommand: AsyncParsableCommand {
     static func service(_ options: ConfigOptions) async throws -> TeamService {
         let configuration = try await options.load()
         let (storage, _) = try StorageOpening.open(configuration, connections: 1, logger: LogSetup.bootstrap(level: configuration.logLevel))
-        return TeamService(
+        let teams = TeamService(
             storage: storage, clock: SystemClock(), random: SystemRandom(),
             secretKey: try ClusterSecretKey.load(path: configuration.secretKeyFile, storage: storage))
+        _ = try teams.upgradeLookups()
+        return teams
     }
 
     static func printJSON(_ value: some Encodable) throws {

@@ -36,6 +36,8 @@ public func buildApplication(_ configuration: VestibuleConfiguration, logger: Lo
         regulation: regulation, sessions: sessions)
 
     let teams = TeamService(storage: storage, clock: clock, random: random, secretKey: secretKey)
+    let upgraded = try teams.upgradeLookups()
+    if upgraded > 0 { logger.notice("made the credential lookups of \(upgraded) team(s) anew (HMAC under the secret key)") }
     let outbound = CurlHTTPClient(
         policy: AddressPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks),
         userAgent: "Vestibule/\(VestibuleVersion.current)")
