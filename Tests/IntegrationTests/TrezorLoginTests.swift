@@ -112,6 +112,29 @@ import Testing
         #expect(try browser.postJSON("/login/trezor/verify", try browser.trezorChallenge().answer(signer: key)).status == 200)
     }
 
+    /// Strangers cannot lock a person out: bad signatures claiming someone's key, from three
+    /// addresses, ban those addresses, not the key; its owner signs in from a fourth.
+    @Test func badSignaturesClaimingAKeyDoNotBanTheKey() throws {
+        let stack = try Stack.start()
+        defer { stack.stop() }
+        let impostor = TestSigner(seed: 7)
+        for index in 2...4 {
+            let browser = Browser(HTTPClient(port: stack.port, from: "127.0.0.\(index)"))
+            _ = try browser.get("/login/trezor")
+            for _ in 0..<3 {
+                var forged = try browser.trezorChallenge().answer(signer: impostor)
+                forged["publicKey"] = key.publicKeyHex
+                forged["address"] = key.address
+                #expect(try browser.postJSON("/login/trezor/verify", forged).status == 401)
+            }
+            // That address is banned now, for everyone coming from it.
+            #expect(try browser.postJSON("/login/trezor/verify", try browser.trezorChallenge().answer(signer: key)).status == 429)
+        }
+        let owner = Browser(HTTPClient(port: stack.port, from: "127.0.0.5"))
+        let signedIn = try owner.signInWithTrezor(as: key)
+        #expect(signedIn["redirect"] as? String == "/account")
+    }
+
     /// Parallel wrong answers cannot get more attempts than the limit allows.
     @Test(arguments: Backend.allCases) func parallelAttemptsCannotSlipPastTheLimit(_ backend: Backend) throws {
         let stack = try Stack.start(backend: backend)

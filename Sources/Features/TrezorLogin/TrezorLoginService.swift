@@ -126,11 +126,14 @@ public struct TrezorLoginService: Sendable {
 
     /// Checks the answer and signs in (or links the key to the signed-in account).
     /// Any refusal after the shape checks counts as a failure for regulation; nothing else is written.
+    /// Regulation counts per client address only: a signature cannot be guessed, so a ban per
+    /// public key would protect nothing, and would let strangers lock the key's owner out by
+    /// sending three bad signatures claiming it.
     func verify(_ request: TrezorVerifyRequest, session: Stored<Session>, client: Request) throws -> Outcome {
         let checked = try request.checked()
         let reservation = try regulation.admit(
             method: Self.method,
-            subjects: [.init(scope: "ip", value: client.remoteAddress), .init(scope: "identity", value: checked.publicKeyHex)])
+            subjects: [.init(scope: "ip", value: client.remoteAddress)])
         do {
             return try check(request, checked, reservation: reservation, session: session, client: client)
         } catch let error as HTTPError where error.status == .unauthorized {

@@ -5,6 +5,9 @@ import TestSupport
 /// exactly what nginx sent: every header line, duplicates included, and redirects unfollowed.
 struct HTTPClient: Sendable {
     let port: Int
+    /// The loopback address requests come from (all of 127.0.0.0/8 is this machine): nginx then
+    /// sees another client address, as requests from another machine would have.
+    var from: String = "127.0.0.1"
 
     struct Response: Sendable {
         let status: Int
@@ -60,6 +63,18 @@ struct HTTPClient: Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var limit = timeval(tv_sec: Int(timeout), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        if from != "127.0.0.1" {
+            var source = sockaddr_in()
+            source.sin_family = sa_family_t(AF_INET)
+            source.sin_addr.s_addr = inet_addr(from)
+            let bound = withUnsafePointer(to: &source) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                close(fd)
+                throw TestFailure("cannot send from \(from)")
+            }
+        }
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
