@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Support
 import TestSupport
 import Testing
@@ -6,7 +7,8 @@ import Testing
 /// The Connector's endpoints through nginx.
 @Suite(.serialized) struct TrustedLoginVendorTests {
     /// A stack, a team, a vendor site publishing the vendor's signing key, the team verified.
-    struct Fixture {
+    /// (Read-only once made, so threads of one test may share it.)
+    struct Fixture: @unchecked Sendable {
         let stack: Stack
         let team: TLTeam
         let api: TrustedLoginAPI
@@ -84,9 +86,11 @@ import Testing
         #expect(try f.api.vendor("POST", "accounts/\(f.team.id)", team: f.team, ["api_endpoint": f.endpoint]).status == 400)
         let unreachable = try f.api.vendorV2("POST", "accounts/\(f.team.id)", team: f.team, ["api_endpoint": "http://localhost:1/wp-json/"])
         #expect(unreachable.status == 424)
-        // The reason is a category: nothing about how names resolve on the server.
+        // The reason is one sentence for every way of not reaching the site: nothing about how names
+        // resolve on the server (the details are in the program's log only).
         let reason = try unreachable.json()["message"] as? String ?? ""
-        #expect(reason.contains("the connection failed") && !reason.contains("127.0.0.1") && !reason.contains("::1"))
+        #expect(reason.contains(Self.unreachable) && !reason.contains("127.0.0.1") && !reason.contains("::1"))
+        #expect(f.stack.programLog.contains("signing key fetch failed"))
         #expect(try f.stack.count("team_events", where: "event = 'verification-failed'") == 3)
         // Not in good standing: 402 with the SaaS's body.
         #expect(try f.stack.cli(["team", "deactivate", String(f.team.id)]).status == 0)
@@ -108,10 +112,43 @@ import Testing
             let refused = try api.vendorV2("POST", "accounts/\(team.id)", team: team, ["api_endpoint": endpoint])
             #expect(refused.status == (endpoint.hasPrefix("file") ? 422 : 424), "\(endpoint)")
             if !endpoint.hasPrefix("file") {
-                #expect((try refused.json()["message"] as? String)?.contains("its address is not a public one") == true, "\(endpoint)")
+                // The same sentence as a site that cannot be reached: a refusal says nothing of the address.
+                let message = try refused.json()["message"] as? String ?? ""
+                #expect(message.contains(Self.unreachable) && !message.contains("public") && !message.contains("address"), "\(endpoint)")
             }
         }
         #expect(site.requestedPaths.isEmpty)
+    }
+
+    static let unreachable = "the site could not be reached, or did not answer within 3 seconds"
+
+    /// Outbound calls in flight are bounded (here 4 workers: one call in all): over the bound, a
+    /// 503 with Retry-After at once, and the workers stay free for everything else.
+    @Test func outboundCallsInFlightAreBoundedAndTheExcessIsRefusedAtOnce() throws {
+        let f = try fixture(verified: false)
+        defer { f.stop() }
+        f.site.set(.init(body: #"{"signatureKey":"\#(f.vendorKeys["signPublicKey"] as! String)"}"#, delay: 2))
+        let finished = Mutex<[(status: Int, retryAfter: String?, what: String, at: Date)]>([])
+        inParallel(7) { index in
+            if index == 6 {
+                usleep(500_000)
+                let status = (try? f.stack.http.request("GET", "/api/status").status) ?? -1
+                finished.withLock { $0.append((status, nil, "status", Date())) }
+                return
+            }
+            let response = try? f.api.vendor("POST", "accounts/\(f.team.id)", team: f.team, ["api_endpoint": f.endpoint])
+            finished.withLock { $0.append((response?.status ?? -1, response?.header("Retry-After"), "verify", Date())) }
+        }
+        let all = finished.withLock { $0 }
+        let verified = all.filter { $0.what == "verify" && $0.status == 200 }
+        let refused = all.filter { $0.what == "verify" && $0.status == 503 }
+        #expect(verified.count == 1 && refused.count == 5, "\(all.map(\.status))")
+        #expect(refused.allSatisfy { $0.retryAfter != nil })
+        // The refusals and the status check came back while the slow fetch still held its place.
+        let slowEnd = try #require(verified.first?.at)
+        #expect(refused.allSatisfy { $0.at < slowEnd })
+        #expect(all.first { $0.what == "status" }.map { $0.status == 200 && $0.at < slowEnd } == true)
+        #expect(f.site.requestedPaths.count == 1)
     }
 
     /// A proxy in the environment is not used: the address check must see the real target.

@@ -91,3 +91,23 @@ import Testing
         }
     }
 }
+
+@Suite struct OutboundGateTests {
+    @Test func boundsCallsInAllAndPerKey() throws {
+        let gate = OutboundGate(total: 3, perKey: 2)
+        try gate.withPlace(for: "a") {
+            try gate.withPlace(for: "a") {
+                // A third for "a" is over its bound; "b" still has room in the total.
+                #expect(throws: OutboundGate.Busy.self) { try gate.withPlace(for: "a") {} }
+                try gate.withPlace(for: "b") {
+                    #expect(throws: OutboundGate.Busy.self) { try gate.withPlace(for: "c") {} }
+                }
+            }
+        }
+        // Every place is given back, when the body throws too.
+        struct Boom: Error {}
+        #expect(throws: Boom.self) { try gate.withPlace(for: "a") { throw Boom() } }
+        try gate.withPlace(for: "a") { try gate.withPlace(for: "a") { try gate.withPlace(for: "b") {} } }
+        #expect(OutboundGate.share(ofThreads: 16) == 4 && OutboundGate.share(ofThreads: 2) == 1)
+    }
+}

@@ -164,7 +164,8 @@ import Testing
             let teams = TeamService(storage: storage, clock: clock, random: SystemRandom(), secretKey: key)
             let services = TrustedLoginServices(
                 teams: teams, settings: TrustedLoginSettings(acceptApiKeyInQuery: accept),
-                http: CurlHTTPClient(policy: AddressPolicy(allowPrivateNetworks: false), userAgent: "test"), secretKey: key,
+                http: CurlHTTPClient(policy: AddressPolicy(allowPrivateNetworks: false), userAgent: "test"),
+                gate: OutboundGate(total: 1, perKey: 1), secretKey: key,
                 random: SystemRandom())
             return [TrustedLoginFeature(services: services)]
         }

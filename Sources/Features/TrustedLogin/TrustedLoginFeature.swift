@@ -15,8 +15,9 @@ public struct TrustedLoginServices: Sendable {
     let logs: LogService
     let signer: EnvelopeSigner
 
+    /// - Parameter gate: the bound on outbound calls in flight (the vendors' signing-key fetches).
     public init(
-        teams: TeamService, settings: TrustedLoginSettings, http: any HTTPFetching, secretKey: SecretKey,
+        teams: TeamService, settings: TrustedLoginSettings, http: any HTTPFetching, gate: OutboundGate, secretKey: SecretKey,
         random: any RandomSource
     ) {
         let storage = teams.storage, clock = teams.clock
@@ -25,7 +26,7 @@ public struct TrustedLoginServices: Sendable {
         clientSites = ClientSiteService(storage: storage, clock: clock, random: random, settings: settings)
         signer = EnvelopeSigner(enabled: settings.envelopeSigning, storage: storage, clock: clock, secretKey: secretKey)
         vendors = VendorService(
-            storage: storage, clock: clock, signer: signer, fetcher: SignatureKeyFetcher(http: http), clientSites: clientSites)
+            storage: storage, clock: clock, signer: signer, fetcher: SignatureKeyFetcher(http: http, gate: gate), clientSites: clientSites)
         logs = LogService(storage: storage, clock: clock)
     }
 }
@@ -72,7 +73,8 @@ public struct TrustedLoginFeature: Feature {
     private func registerVendor(_ routes: inout Routes) {
         routes.api(.post, "/api/v1/accounts/:accountId") { context in
             let team = try services.credentials.vendor(context.request, failure: Self.forbidden)
-            return try services.vendors.verifyTeam(team, accountID: try context.parameter("accountId"), request: context.request)
+            return try services.vendors.verifyTeam(
+                team, accountID: try context.parameter("accountId"), request: context.request, logger: context.logger)
         }
         routes.api(.post, "/api/v1/accounts/:accountId/sites") { context in
             try services.vendors.lookUp(
@@ -81,7 +83,7 @@ public struct TrustedLoginFeature: Feature {
         routes.api(.post, "/api/v1/sites/:accountId/:secretId/get-envelope") { context in
             try services.vendors.envelope(
                 try services.credentials.vendor(context.request), accountID: try context.parameter("accountId"),
-                secretID: try context.parameter("secretId"), request: context.request)
+                secretID: try context.parameter("secretId"), request: context.request, logger: context.logger)
         }
         for path in ["/api/v1/envelope-signing-public-key", "/api/v1/envelope-signing-pubkey"] {
             routes.api(.get, path) { _ in

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HTTPTypes
+import Logging
 import Storage
 import Support
 import Web
@@ -22,9 +23,9 @@ struct VendorService: Sendable {
     /// Connector 1.x reads this one answer's body as an array when the status is not one it knows
     /// (400, 402, 403, 404, 405, 500), a fatal error in PHP 8. So a caller without
     /// `X-TL-Auth-Version: 2` gets 400 where the spec says 422 or 424, with the same message.
-    func verifyTeam(_ team: Stored<Team>, accountID: String, request: Request) throws -> Response {
+    func verifyTeam(_ team: Stored<Team>, accountID: String, request: Request, logger: Logger) throws -> Response {
         do {
-            return try verifyTeamAnswer(team, accountID: accountID, request: request)
+            return try verifyTeamAnswer(team, accountID: accountID, request: request, logger: logger)
         } catch let error as HTTPError where [422, 424].contains(error.status.code) && request.header(Credentials.authVersion) != "2" {
             let message = error.fieldErrors.first?.messages.first ?? error.message
             var body: [(key: String, value: JSONValue)] = [("error", .bool(true)), ("message", .string(message))]
@@ -33,7 +34,7 @@ struct VendorService: Sendable {
         }
     }
 
-    private func verifyTeamAnswer(_ team: Stored<Team>, accountID: String, request: Request) throws -> Response {
+    private func verifyTeamAnswer(_ team: Stored<Team>, accountID: String, request: Request, logger: Logger) throws -> Response {
         try team.requireOwn(accountID)
         if team.status == .inactive {
             throw HTTPError(
@@ -48,7 +49,7 @@ struct VendorService: Sendable {
         let now = clock.now()
         let signatureKey: String
         do {
-            signatureKey = try fetcher.fetch(apiEndpoint: endpoint!)
+            signatureKey = try fetcher.fetch(apiEndpoint: endpoint!, team: team.id, logger: logger)
         } catch {
             try storage.write { tx in
                 try tx.teamLogs.record(TeamEvent(teamID: team.id, event: "verification-failed", detail: error.message, siteURL: endpoint, at: now))
@@ -93,7 +94,7 @@ struct VendorService: Sendable {
     // MARK: POST sites/{accountId}/{secretId}/get-envelope
 
     /// The grant's envelope, for a vendor whose signed nonce proves it holds its signing key.
-    func envelope(_ team: Stored<Team>, accountID: String, secretID: String, request: Request) throws -> Response {
+    func envelope(_ team: Stored<Team>, accountID: String, secretID: String, request: Request, logger: Logger) throws -> Response {
         try team.requireOwn(accountID)
         var fields = try BodyFields(request)
         let user = fields.value("user")
@@ -104,7 +105,7 @@ struct VendorService: Sendable {
         let signedNonce = fields.string("signedNonce", max: 256)
         try fields.check()
         let grant = try clientSites.liveGrant(team: team, secretID: secretID)
-        let nonceText = try checkSignedNonce(team, nonce: nonce!, signedNonce: signedNonce!)
+        let nonceText = try checkSignedNonce(team, nonce: nonce!, signedNonce: signedNonce!, logger: logger)
         let now = clock.now()
         try storage.write { tx in
             guard try tx.nonces.use("envelope:\(nonceText)", team: team.id, at: now) else {
@@ -137,18 +138,18 @@ struct VendorService: Sendable {
     /// Checks `signedNonce` (base64 Ed25519 signature) over `nonce` (base64 of a 48-hex string)
     /// with the vendor's signing key, fetching the key again once if it fails (the vendor may have
     /// reset its keys). Returns the nonce text.
-    private func checkSignedNonce(_ team: Stored<Team>, nonce: String, signedNonce: String) throws -> String {
+    private func checkSignedNonce(_ team: Stored<Team>, nonce: String, signedNonce: String, logger: Logger) throws -> String {
         guard let nonceBytes = Data(base64Encoded: nonce), let signature = Data(base64Encoded: signedNonce),
             signature.count == 64, !nonceBytes.isEmpty
         else { throw Self.invalidSignature }
         var key = team.signatureKey
         var fresh = false
         if key == nil {
-            key = try refreshSignatureKey(team)
+            key = try refreshSignatureKey(team, logger: logger)
             fresh = true
         }
         if try Self.verify(signature, over: nonceBytes, key: key!) { return String(decoding: nonceBytes, as: UTF8.self) }
-        if !fresh, try Self.verify(signature, over: nonceBytes, key: try refreshSignatureKey(team)) {
+        if !fresh, try Self.verify(signature, over: nonceBytes, key: try refreshSignatureKey(team, logger: logger)) {
             return String(decoding: nonceBytes, as: UTF8.self)
         }
         throw Self.invalidSignature
@@ -165,11 +166,11 @@ struct VendorService: Sendable {
 
     /// Fetches the vendor's key from the endpoint stored at verification, and stores it; 424 when
     /// the team was never verified or the fetch fails.
-    private func refreshSignatureKey(_ team: Stored<Team>) throws -> String {
+    private func refreshSignatureKey(_ team: Stored<Team>, logger: Logger) throws -> String {
         guard let endpoint = team.apiEndpoint else {
             throw HTTPError(.failedDependency, "The vendor's signing key is unknown: verify the team first (POST accounts/{id}).")
         }
-        let key = try fetcher.fetch(apiEndpoint: endpoint)
+        let key = try fetcher.fetch(apiEndpoint: endpoint, team: team.id, logger: logger)
         try storage.write { tx in try tx.teams.setSignatureKey(of: team.id, to: key) }
         return key
     }

@@ -3,6 +3,7 @@ import FastCGI
 import Features
 import Foundation
 import Logging
+import Outbound
 import StoragePostgres
 import SystemPackage
 import Web
@@ -32,6 +33,9 @@ public struct VestibuleConfiguration: Sendable {
     public var trustedLogin: TrustedLoginSettings
     /// Outbound requests may reach loopback and private networks: development and tests only.
     public var allowPrivateNetworks: Bool
+    /// Outbound calls in flight at once, in all and per team: the excess is a 503 at once.
+    public var outboundMaxInFlight: Int
+    public var outboundMaxInFlightPerTeam: Int
 
     public static let defaultDatabasePath = "var/vestibule.sqlite"
     public static let defaultSocketPath = "var/vestibule.sock"
@@ -98,6 +102,8 @@ public struct VestibuleConfiguration: Sendable {
         let allowedPeers = try readAllowedPeers(reader, listen: listen)
         let idle = try reader.int("session.idleTimeout", default: 8 * 3600, in: 60...(90 * 86400))
         let absolute = try reader.int("session.absoluteTimeout", default: 7 * 86400, in: 60...(365 * 86400))
+        let threads = try reader.int("threads", default: 16, in: 1...256)
+        let maxInFlight = try reader.int("outbound.maxInFlight", default: OutboundGate.share(ofThreads: threads), in: 1...threads)
         guard absolute >= idle else {
             throw ConfigurationError(
                 key: "session.absoluteTimeout", source: nil, problem: "must not be shorter than session.idleTimeout")
@@ -105,7 +111,7 @@ public struct VestibuleConfiguration: Sendable {
         return VestibuleConfiguration(
             publicURL: publicURL,
             listen: listen,
-            threads: try reader.int("threads", default: 16, in: 1...256),
+            threads: threads,
             maxBodySize: try reader.int("maxBodySize", default: 1 << 20, in: 1024...(64 << 20)),
             allowedPeers: allowedPeers,
             database: try readDatabase(reader),
@@ -131,7 +137,9 @@ public struct VestibuleConfiguration: Sendable {
                 loginAttemptsWindow: TimeInterval(try reader.int("trustedlogin.loginAttemptsWindow", default: 60, in: 1...86400)),
                 logRetentionDays: try reader.int("trustedlogin.logRetentionDays", default: 90, in: 1...3650),
                 acceptApiKeyInQuery: try reader.bool("trustedlogin.acceptApiKeyInQuery", default: false)),
-            allowPrivateNetworks: try reader.bool("outbound.allowPrivateNetworks", default: developmentDefaults))
+            allowPrivateNetworks: try reader.bool("outbound.allowPrivateNetworks", default: developmentDefaults),
+            outboundMaxInFlight: maxInFlight,
+            outboundMaxInFlightPerTeam: try reader.int("outbound.maxInFlightPerTeam", default: min(2, maxInFlight), in: 1...maxInFlight))
     }
 
     private static func readTrezor(_ reader: SettingsReader, publicURL: PublicURL) throws -> TrezorSettings {

@@ -44,8 +44,9 @@ public func buildApplication(_ configuration: VestibuleConfiguration, logger: Lo
     if configuration.allowPrivateNetworks {
         logger.warning("outbound requests may reach loopback and private networks (outbound.allowPrivateNetworks)")
     }
+    let gate = OutboundGate(total: configuration.outboundMaxInFlight, perKey: configuration.outboundMaxInFlightPerTeam)
     let trustedLogin = TrustedLoginServices(
-        teams: teams, settings: configuration.trustedLogin, http: outbound, secretKey: secretKey, random: random)
+        teams: teams, settings: configuration.trustedLogin, http: outbound, gate: gate, secretKey: secretKey, random: random)
 
     var features: [any Feature] = [
         AccountFeature(accounts: accounts), TrezorLoginFeature(service: trezor), TrustedLoginFeature(services: trustedLogin),
