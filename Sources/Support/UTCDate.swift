@@ -2,6 +2,17 @@ import Foundation
 
 /// Dates written in UTC, without a formatter or a time-zone lookup.
 public enum UTCDate {
+    /// The years a date from outside may have: four digits, and none before 2000.
+    public static let validYears = 2000...9999
+
+    /// True when `date` falls in `validYears` (UTC).
+    public static func isInValidYears(_ date: Date) -> Bool {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return validYears.contains(Int(parts.tm_year) + 1900)
+    }
+
     /// `2026-11-21 14:05:09`: also SLIP-0013's visual challenge.
     public static func dateTime(_ date: Date) -> String {
         let parts = components(date)
@@ -25,7 +36,10 @@ public enum UTCDate {
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return ("\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))",
+        // Four digits, as ISO 8601 wants (the year 33 is "0033"); the dates Vestibule keeps are in
+        // 2000...9999 (`UTCDate.validYears`), so five never occur.
+        let year = String(parts.tm_year + 1900)
+        return (String(repeating: "0", count: max(0, 4 - year.count)) + year + "-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))",
                 "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))")
     }
 }

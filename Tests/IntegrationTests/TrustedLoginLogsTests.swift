@@ -54,6 +54,31 @@ import Testing
         #expect(!accessLog.contains(team.privateKey))
     }
 
+    /// Dates from outside: a log query's `start` from 2000 to today, or a 422 naming it; a reported
+    /// attempt's date with a real offset. Every date written has four-digit years.
+    @Test func datesAreCheckedAndWrittenWithFourDigitYears() throws {
+        let stack = try Stack.startForTrustedLogin()
+        defer { stack.stop() }
+        let team = try stack.createTeam()
+        func logins(_ start: String) throws -> HTTPClient.Response {
+            try stack.http.request("GET", "/api/v1/logs/logins/\(team.id)?start=\(start)&length=3", headers: ["X-TL-Api-Key": team.privateKey])
+        }
+        for bad in ["9999-12-31", "1999-12-31", "2999-01-01", "soon", "2026-02-30"] {
+            let refused = try logins(bad)
+            #expect(refused.status == 422, "\(bad)")
+            #expect((try refused.json()["errors"] as? [String: [String]])?["start"] != nil, "\(bad)")
+        }
+        let ok = try logins("2020-01-05")
+        #expect(ok.status == 200)
+        let buckets = try #require(try JSONSerialization.jsonObject(with: Data(ok.body)) as? [[String: Any]])
+        #expect(buckets.last?["start"] as? String == "2020-01-05")
+        #expect(buckets.first?["end"] as? String == "2020-01-25")
+        let attempt: [String: Any] = ["code": "login_failed", "client_site_url": "https://customer.example", "attempted_at": "2026-05-12T10:00:00+99:99"]
+        let refused = try TrustedLoginAPI(http: stack.http).client("POST", "sites/\(Hex.encode(SystemRandom().bytes(16)))/login-attempts", team: team, attempt)
+        #expect(refused.status == 422)
+        #expect((try refused.json()["errors"] as? [String: [String]])?["attempted_at"] != nil)
+    }
+
     @Test(arguments: Backend.allCases) func loginAttemptsArePagedNewestFirstAndReadOneByOne(_ backend: Backend) throws {
         let stack = try Stack.startForTrustedLogin(backend: backend)
         defer { stack.stop() }

@@ -112,5 +112,15 @@ import Testing
         #expect(try #require(ClientDate.parse("2026-05-12T10:00:00.250Z")).timeIntervalSince(reference) == 0.25)
         for bad in ["yesterday", "2026-13-01", "2026-02-30", "2026-05-12T25:00:00Z", ""] { #expect(ClientDate.parse(bad) == nil, "\(bad)") }
         #expect(ClientDate.format(reference) == "2026-05-12T10:00:00+00:00")
+        // Offsets within ±14:00; dates (in UTC) in 2000...9999.
+        #expect(ClientDate.parse("2026-05-12T23:59:00+14:00") != nil && ClientDate.parse("2026-05-12T00:00:00-14:00") != nil)
+        for bad in ["2026-05-12T10:00:00+99:99", "2026-05-12T10:00:00+14:01", "2026-05-12T10:00:00-15:00", "2026-05-12T10:00:00+05:60",
+                    "1999-12-31", "0000-12-30T12:00:00+00:00", "2000-01-01T00:00:00+01:00", "9999-12-31T23:00:00-01:00"] {
+            #expect(ClientDate.parse(bad) == nil, "\(bad)")
+        }
+        #expect(ClientDate.parse("2000-01-01") != nil && ClientDate.parse("9999-12-31T23:59:59Z") != nil)
+        // Years always with four digits.
+        #expect(UTCDate.iso8601(Date(timeIntervalSince1970: -61_157_000_000)) .hasPrefix("00"))
+        #expect(UTCDate.iso8601(Date(timeIntervalSince1970: 253_402_300_799)) == "9999-12-31T23:59:59+00:00")
     }
 }

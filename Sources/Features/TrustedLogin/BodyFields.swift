@@ -153,7 +153,8 @@ enum FieldFormat {
 }
 
 /// Dates as clients send them: `2026-05-12T10:00:00+00:00` (PHP's `gmdate('c')`), with `Z` or
-/// fractions, `2026-05-12 10:00:00`, or a bare `2026-05-12` (midnight UTC).
+/// fractions, `2026-05-12 10:00:00`, or a bare `2026-05-12` (midnight UTC). An offset is within
+/// ±14:00 (the widest in use); the date, in UTC, in the years 2000 to 9999.
 enum ClientDate {
     static func parse(_ text: String) -> Date? {
         let pattern = /(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|z|[+-]\d{2}:?\d{2})?)?/
@@ -171,10 +172,12 @@ enum ClientDate {
         if let fraction = match.7 { date += Double("0." + fraction) ?? 0 }
         if let zone = match.8, zone != "Z", zone != "z" {
             let digits = zone.dropFirst().filter(\.isNumber)
-            let offset = (Int(digits.prefix(2)) ?? 0) * 3600 + (Int(digits.suffix(2)) ?? 0) * 60
+            let hours = Int(digits.prefix(2)) ?? 0, minutes = Int(digits.suffix(2)) ?? 0
+            guard minutes < 60, hours * 60 + minutes <= 14 * 60 else { return nil }
+            let offset = hours * 3600 + minutes * 60
             date -= Double(zone.hasPrefix("-") ? -offset : offset)
         }
-        return date
+        return UTCDate.isInValidYears(date) ? date : nil
     }
 
     /// `2026-05-12T10:00:00+00:00`.

@@ -20,8 +20,8 @@ struct LogService: Sendable {
         let length = min(52, max(1, Int(query["length"] ?? "") ?? 12))
         let withRows = ["1", "true"].contains(query["data"] ?? "")
         let userFilter = query["user_id"].flatMap { Int64($0) }
-        let periods = Self.periods(
-            monthly: monthly, length: length, start: query["start"].flatMap(ClientDate.parse), now: clock.now())
+        let now = clock.now()
+        let periods = Self.periods(monthly: monthly, length: length, start: try Self.start(query["start"], now: now), now: now)
         let logins = try storage.read { tx in
             try tx.teamLogs.supportLogins(
                 team: team.id, since: periods.last!.start, before: periods.first!.end, site: siteID, vendorUser: userFilter)
@@ -36,6 +36,16 @@ struct LogService: Sendable {
             ])
         }
         return Response.json(.array(buckets))
+    }
+
+    /// `start`: a date from 2000-01-01 to today, or none (the buckets end today). Anything else is
+    /// a 422 naming it, never a silent default: the buckets would not be the ones asked for.
+    static func start(_ text: String?, now: Date) throws(HTTPError) -> Date? {
+        guard let text else { return nil }
+        guard let date = ClientDate.parse(text), date <= now else {
+            throw HTTPError.validation([("start", ["The start field must be a date from 2000-01-01 to today (YYYY-MM-DD)."])])
+        }
+        return date
     }
 
     /// The periods, newest first: weeks or calendar months (UTC), ending today or starting at `start`.
