@@ -18,12 +18,23 @@ public final class FastCGIServer: Sendable {
         public var maxBodySize: Int
         /// Over TCP, the web servers allowed to connect (`FCGI_WEB_SERVER_ADDRS`); nil: any.
         public var allowedPeers: Set<String>?
+        /// How long an accepted connection may stay silent (before its first record, and between
+        /// reads): a peer that sends nothing must not hold a worker.
+        public var readTimeout: Duration
+        /// How long reading one whole request (its records and body) may take, however slowly it
+        /// trickles in.
+        public var requestTimeout: Duration
 
-        public init(address: ListenAddress, threads: Int = 16, maxBodySize: Int = 1 << 20, allowedPeers: Set<String>? = nil) {
+        public init(
+            address: ListenAddress, threads: Int = 16, maxBodySize: Int = 1 << 20, allowedPeers: Set<String>? = nil,
+            readTimeout: Duration = .seconds(5), requestTimeout: Duration = .seconds(30)
+        ) {
             self.address = address
             self.threads = threads
             self.maxBodySize = maxBodySize
             self.allowedPeers = allowedPeers
+            self.readTimeout = readTimeout
+            self.requestTimeout = requestTimeout
         }
     }
 
@@ -32,6 +43,7 @@ public final class FastCGIServer: Sendable {
     private let logger: Logger
     private let state = Mutex<State>(State())
     private let finished = DispatchGroup()
+    fileprivate let deadlines: ReadDeadlines
 
     private struct State: Sendable {
         var listener: ListeningSocket?
@@ -42,6 +54,7 @@ public final class FastCGIServer: Sendable {
         self.configuration = configuration
         self.responder = responder
         self.logger = logger
+        deadlines = ReadDeadlines(limit: configuration.requestTimeout)
     }
 
     /// Opens the socket and starts the workers; returns at once.
@@ -56,6 +69,7 @@ public final class FastCGIServer: Sendable {
             $0.listener = listener
             $0.acceptor = acceptor
         }
+        deadlines.start()
         for index in 0..<max(1, configuration.threads) {
             finished.enter()
             let worker = Thread { [self] in
@@ -73,6 +87,7 @@ public final class FastCGIServer: Sendable {
     /// Stops accepting. Requests already accepted run to the end.
     public func stop() {
         state.withLock { $0.acceptor }?.stop()
+        deadlines.stop()
     }
 
     /// Waits for the workers to finish their requests, up to `timeout`; then closes the socket.
@@ -90,6 +105,7 @@ public final class FastCGIServer: Sendable {
     }
 
     fileprivate var maxBodySize: Int { configuration.maxBodySize }
+    fileprivate var readTimeout: Duration { configuration.readTimeout }
     fileprivate var log: Logger { logger }
 }
 
@@ -108,11 +124,15 @@ private struct Worker {
     }
 
     private func serve(connection: Int32, request: inout FCGX_Request) {
+        Self.setTimeouts(connection, server.readTimeout)
+        // Reading the request is bounded as a whole too: the watch cuts the connection short.
+        server.deadlines.watch(connection)
         request.ipcFd = connection
         // Keeps the connection open through the bookkeeping FCGX_Accept_r does before reading.
         request.keepConnection = 1
         guard FCGX_Accept_r(&request) == 0 else {
-            // A peer that sent no valid request: libfcgi closed the connection already.
+            // A peer that sent no valid request (or nothing in time): libfcgi closed the connection.
+            server.deadlines.release(connection)
             return
         }
         defer {
@@ -127,16 +147,26 @@ private struct Worker {
             let head = try ParameterDecoding.head(from: params)
             method = head.method
             let body = Self.readBody(from: request.in, declaredLength: params.contentLength, limit: server.maxBodySize)
+            server.deadlines.release(connection)
             let exchange = FastCGIRequest(
                 head: head, body: body, remoteAddress: params.remoteAddress ?? "", requestID: params.requestID)
             response = server.respond(to: exchange)
         } catch {
+            server.deadlines.release(connection)
             server.log.warning("malformed FastCGI parameters", metadata: ["error": "\(error)"])
             response = FastCGIResponse(
                 head: HTTPResponse(status: .badRequest, headerFields: [.contentType: "text/plain"]),
                 body: Array("Bad Request\n".utf8))
         }
         Self.write(ResponseEncoding.framed(response, method: method), to: request.out)
+    }
+
+    /// Every read (and write) on the connection gives up after `timeout` of silence.
+    static func setTimeouts(_ connection: Int32, _ timeout: Duration) {
+        let (seconds, attoseconds) = timeout.components
+        var limit = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+        _ = setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        _ = setsockopt(connection, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
     }
 
     /// Copies the parameters the program reads into Swift values at once (libfcgi frees them at
@@ -186,6 +216,57 @@ private struct Worker {
                 FCGX_PutStr(raw.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(raw.count), stream)
             }
             if written < 0 { return }
+        }
+    }
+}
+
+/// Connections whose request is still being read, and when each must be read by: a thread looks
+/// every quarter second and shuts down the ones past their time, so a read blocked on a peer
+/// that trickles a byte at a time returns, and the worker is free. Registering and releasing
+/// happen under the same lock as the shutdown, so a connection is never cut once its request
+/// has been read.
+final class ReadDeadlines: Sendable {
+    private let limit: Duration
+    private let state = Mutex<(watched: [Int32: ContinuousClock.Instant], running: Bool)>(([:], false))
+
+    init(limit: Duration) {
+        self.limit = limit
+    }
+
+    func start() {
+        let alreadyRunning = state.withLock { state in
+            defer { state.running = true }
+            return state.running
+        }
+        guard !alreadyRunning else { return }
+        let watcher = Thread { [self] in
+            while state.withLock({ $0.running }) {
+                usleep(250_000)
+                cutExpired()
+            }
+        }
+        watcher.name = "fastcgi-deadlines"
+        watcher.start()
+    }
+
+    func stop() { state.withLock { $0.running = false } }
+
+    func watch(_ connection: Int32) {
+        let deadline = ContinuousClock.now + limit
+        state.withLock { $0.watched[connection] = deadline }
+    }
+
+    func release(_ connection: Int32) {
+        _ = state.withLock { $0.watched.removeValue(forKey: connection) }
+    }
+
+    private func cutExpired() {
+        let now = ContinuousClock.now
+        state.withLock { state in
+            for (connection, deadline) in state.watched where deadline <= now {
+                _ = shutdown(connection, Int32(SHUT_RDWR))
+                state.watched[connection] = nil
+            }
         }
     }
 }

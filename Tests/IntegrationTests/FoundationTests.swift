@@ -124,6 +124,29 @@ import VestibuleApp
         #expect(try stack.http.request("GET", "/api/status").status == 502)
     }
 
+    /// Connections to the program's socket that send nothing hold no worker for long: with all
+    /// four workers held by silent peers, a request through nginx is still answered (after the
+    /// 5-second read timeout frees them).
+    @Test func silentConnectionsToTheSocketDoNotStopTheProgram() throws {
+        let stack = try Stack.start()
+        defer { stack.stop() }
+        let silent = try (0..<4).map { _ in try Self.connectUnix(stack.socketPath) }
+        defer { silent.forEach { close($0) } }
+        #expect(try stack.http.request("GET", "/api/status", timeout: 20).status == 200)
+    }
+
+    static func connectUnix(_ path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path.utf8) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else { throw TestFailure("cannot connect to \(path)") }
+        return fd
+    }
+
     /// kill -9, restart: every row whose response was received is still there.
     @Test(arguments: Backend.allCases) func committedRowsSurviveKillNine(_ backend: Backend) throws {
         let stack = try Stack.start(backend: backend)

@@ -106,33 +106,54 @@ import Testing
         }
     }
 
-    /// Starts a server on 127.0.0.1, sends one request, returns what came back ("" when the
-    /// server closed the connection without answering).
-    func exchange(allowedPeers: Set<String>?) throws -> String {
-        let port = PostgresServer.freePort()
+    static func server(
+        port: Int, allowedPeers: Set<String>? = nil, threads: Int = 2, readTimeout: Duration = .seconds(5),
+        requestTimeout: Duration = .seconds(30)
+    ) throws -> FastCGIServer {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let server = FastCGIServer(
-            configuration: .init(address: .tcp(host: "127.0.0.1", port: port), threads: 2, allowedPeers: allowedPeers),
+            configuration: .init(
+                address: .tcp(host: "127.0.0.1", port: port), threads: threads, allowedPeers: allowedPeers,
+                readTimeout: readTimeout, requestTimeout: requestTimeout),
             responder: Fixed(), logger: logger)
         try server.start()
-        defer {
-            server.stop()
-            server.waitUntilStopped(timeout: .seconds(5))
-        }
+        return server
+    }
+
+    static func connect(_ port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { Glibc.close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw TestFailure("cannot connect to the listener") }
-        let request = Self.record(1, [0, 1, 0, 0, 0, 0, 0, 0])  // BEGIN_REQUEST, responder, no keep-alive
-            + Self.record(4, Self.parameters(["REQUEST_METHOD": "GET", "REQUEST_URI": "/", "SERVER_PROTOCOL": "HTTP/1.1"]))
-            + Self.record(4, []) + Self.record(5, [])
+        return fd
+    }
+
+    static let request = record(1, [0, 1, 0, 0, 0, 0, 0, 0])  // BEGIN_REQUEST, responder, no keep-alive
+        + record(4, parameters(["REQUEST_METHOD": "GET", "REQUEST_URI": "/", "SERVER_PROTOCOL": "HTTP/1.1"]))
+        + record(4, []) + record(5, [])
+
+    /// Starts a server on 127.0.0.1, sends one request, returns what came back ("" when the
+    /// server closed the connection without answering).
+    func exchange(allowedPeers: Set<String>?) throws -> String {
+        let port = PostgresServer.freePort()
+        let server = try Self.server(port: port, allowedPeers: allowedPeers)
+        defer {
+            server.stop()
+            server.waitUntilStopped(timeout: .seconds(5))
+        }
+        return try Self.exchange(on: port)
+    }
+
+    /// One request on a new connection; what came back.
+    static func exchange(on port: Int) throws -> String {
+        let fd = try connect(port)
+        defer { Glibc.close(fd) }
         _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -158,6 +179,39 @@ import Testing
         #expect(try exchange(allowedPeers: nil).contains("hello"))
         #expect(try exchange(allowedPeers: ["127.0.0.1", "10.0.0.2"]).contains("hello"))
         #expect(try exchange(allowedPeers: ["10.0.0.2"]) == "")
+    }
+
+    /// Peers that connect and send nothing, or trickle a request a byte at a time, do not hold
+    /// the workers: the read timeout (first record, and between reads) and the bound on reading
+    /// a whole request free them, and a real request is served.
+    @Test func silentOrTricklingPeersDoNotHoldTheWorkers() throws {
+        let port = PostgresServer.freePort()
+        let server = try Self.server(port: port, threads: 2, readTimeout: .milliseconds(500), requestTimeout: .seconds(2))
+        defer {
+            server.stop()
+            server.waitUntilStopped(timeout: .seconds(5))
+        }
+        // One silent, one trickling a byte every 0.3 s (never silent long enough for the read timeout).
+        let silent = try Self.connect(port)
+        defer { Glibc.close(silent) }
+        let trickling = try Self.connect(port)
+        defer { Glibc.close(trickling) }
+        let trickle = Thread {
+            for byte in Self.request.prefix(20) {
+                var value = byte
+                if send(trickling, &value, 1, Int32(MSG_NOSIGNAL)) < 0 { return }
+                usleep(300_000)
+            }
+        }
+        trickle.start()
+        // Both workers are taken; the real request is answered once they are let go.
+        usleep(100_000)
+        #expect(try Self.exchange(on: port).contains("hello"))
+        // The trickling peer was cut off: its connection reads end of file.
+        var buffer = [UInt8](repeating: 0, count: 64)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(trickling, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        #expect(recv(trickling, &buffer, buffer.count, 0) == 0)
     }
 
     @Test func addressesAreIPv4AndAPort() {
