@@ -37,12 +37,17 @@ public final class WebApplication: FastCGIResponder {
     private let logger: Logger
     private let middleware: [any Middleware]
 
-    public init(features: [any Feature], environment: WebEnvironment, strictTransportSecurity: Bool, logger: Logger) {
+    /// - Parameter publicOrigin: `scheme://host[:port]` of the public URL: a state-changing
+    ///   browser request with another `Origin` is refused.
+    public init(
+        features: [any Feature], environment: WebEnvironment, strictTransportSecurity: Bool, publicOrigin: String? = nil,
+        logger: Logger
+    ) {
         var routes = Routes()
         for feature in features { feature.register(&routes) }
         let middleware: [any Middleware] = [
             RequestLogMiddleware(), SecurityHeadersMiddleware(strictTransportSecurity: strictTransportSecurity),
-            SessionCookieMiddleware(), ErrorResponseMiddleware(), CSRFMiddleware(),
+            SessionCookieMiddleware(), ErrorResponseMiddleware(), CSRFMiddleware(publicOrigin: publicOrigin),
         ]
         // Each route's chain is composed once, here, not on every request.
         router = Router(routes.mappingHandlers { Self.compose(middleware, around: $0) })

@@ -124,6 +124,25 @@ import VestibuleApp
         #expect(try stack.http.request("GET", "/api/status").status == 502)
     }
 
+    /// What nginx refuses by itself (a request it cannot parse, a URI too long) gets the site's
+    /// error pages with the security headers, as everything else does.
+    @Test func nginxsOwnRefusalsCarryTheSecurityHeaders() throws {
+        let stack = try Stack.start()
+        defer { stack.stop() }
+        let badHost = try stack.http.raw(Array("GET / HTTP/1.1\r\nHost: bad/host\r\nConnection: close\r\n\r\n".utf8))
+        let tooLong = try stack.http.request("GET", "/" + String(repeating: "a", count: 9000))
+        let apiTooLong = try stack.http.request("GET", "/api/" + String(repeating: "a", count: 9000))
+        #expect(badHost.status == 400 && tooLong.status == 414 && apiTooLong.status == 414)
+        for response in [badHost, tooLong, apiTooLong] {
+            #expect(response.header("Content-Security-Policy")?.contains("default-src 'self'") == true)
+            #expect(response.header("X-Frame-Options") == "DENY")
+            #expect(response.header("X-Content-Type-Options") == "nosniff")
+        }
+        #expect(tooLong.text.contains("longer than this site accepts"))
+        // A request line too long is refused before nginx knows its location: the HTML page, for /api too.
+        #expect(apiTooLong.text.contains("longer than this site accepts"))
+    }
+
     /// Connections to the program's socket that send nothing hold no worker for long: with all
     /// four workers held by silent peers, a request through nginx is still answered (after the
     /// 5-second read timeout frees them).

@@ -52,6 +52,25 @@ import Testing
         #expect(try app.storage.count("sessions") == 0)
     }
 
+    /// Defence in depth: a request from another site is refused even with the right token.
+    @Test func anotherSitesRequestIsRefusedWhateverItsToken() async throws {
+        let app = try await TestApp()
+        let page = app.send(.get, "/login")
+        let cookie = try #require(page.sessionCookie), token = try #require(page.csrfToken)
+        func logout(_ headers: HTTPFields) -> TestResponse {
+            var all = headers
+            all[HTTPField.Name("X-CSRF-Token")!] = token
+            return app.send(.post, "/logout", headers: all, cookie: cookie)
+        }
+        #expect(logout([HTTPField.Name("Origin")!: "https://evil.example"]).status == 403)
+        #expect(logout([HTTPField.Name("Origin")!: "null"]).status == 403)
+        #expect(logout([HTTPField.Name("Origin")!: "http://127.0.0.1:8080"]).status == 403)
+        #expect(logout([HTTPField.Name("Sec-Fetch-Site")!: "cross-site"]).status == 403)
+        #expect(logout([HTTPField.Name("Origin")!: "https://evil.example"]).text.contains("another site"))
+        // This site's own origin, or none (older clients), with the token: accepted.
+        #expect(logout([HTTPField.Name("Origin")!: "http://127.0.0.1", HTTPField.Name("Sec-Fetch-Site")!: "same-origin"]).status == 303)
+    }
+
     @Test func formFieldTokenIsAccepted() async throws {
         let app = try await TestApp()
         let page = app.send(.get, "/login")

@@ -74,7 +74,7 @@ final class TestApp: @unchecked Sendable {
         logger.logLevel = .critical
         application = WebApplication(
             features: features + wiring(storage, clock) + [AccountFeature(accounts: AccountService(storage: storage, clock: clock)), HomeFeature(loginMethods: [], version: "test", healthCheckInterval: .zero)],
-            environment: environment, strictTransportSecurity: false, logger: logger)
+            environment: environment, strictTransportSecurity: false, publicOrigin: "http://127.0.0.1", logger: logger)
     }
 
     deinit {

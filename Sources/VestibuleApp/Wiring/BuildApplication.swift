@@ -59,6 +59,6 @@ public func buildApplication(_ configuration: VestibuleConfiguration, logger: Lo
 
     let web = WebApplication(
         features: features, environment: environment,
-        strictTransportSecurity: configuration.publicURL.isHTTPS, logger: logger)
+        strictTransportSecurity: configuration.publicURL.isHTTPS, publicOrigin: configuration.publicURL.origin, logger: logger)
     return BuiltApplication(configuration: configuration, storage: storage, web: web)
 }

@@ -51,6 +51,14 @@ struct HTTPClient: Sendable {
         return try parse(receiveAll(fd))
     }
 
+    /// Sends `bytes` as they are (a malformed request, say); the answer.
+    func raw(_ bytes: [UInt8]) throws -> Response {
+        let fd = try connect()
+        defer { close(fd) }
+        try send(fd, bytes)
+        return try parse(receiveAll(fd))
+    }
+
     func form(_ path: String, _ fields: String, headers: [String: String] = [:]) throws -> Response {
         try request("POST", path, headers: headers.merging(["Content-Type": "application/x-www-form-urlencoded"]) { a, _ in a }, body: Array(fields.utf8))
     }
