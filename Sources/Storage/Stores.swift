@@ -27,8 +27,9 @@ public protocol SessionStore {
     @discardableResult func delete(_ id: SessionID, of user: UserID) throws -> Bool
     /// The user's sessions, most recently seen first.
     func sessions(of user: UserID) throws -> [Stored<Session>]
-    /// Deletes sessions past their absolute end or idle for longer than `idleTimeout`.
-    @discardableResult func purge(now: Date, idleTimeout: TimeInterval) throws -> Int
+    /// Deletes sessions past their absolute end or idle for longer than `idleTimeout`, and anonymous
+    /// ones (a sign-in started, never finished) older than `anonymousLifetime`.
+    @discardableResult func purge(now: Date, idleTimeout: TimeInterval, anonymousLifetime: TimeInterval) throws -> Int
 }
 
 /// Trezor challenges.

@@ -62,9 +62,10 @@ struct SQLSessionStore: SessionStore {
         try db.all(Session.sql.select + " WHERE user_id = ? ORDER BY last_seen_at DESC, id DESC", [user.sqlValue], Session.stored)
     }
 
-    func purge(now: Date, idleTimeout: TimeInterval) throws -> Int {
+    func purge(now: Date, idleTimeout: TimeInterval, anonymousLifetime: TimeInterval) throws -> Int {
         try db.execute(
-            "DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?", now, now.addingTimeInterval(-idleTimeout))
+            "DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ? OR (user_id IS NULL AND created_at <= ?)",
+            now, now.addingTimeInterval(-idleTimeout), now.addingTimeInterval(-anonymousLifetime))
     }
 }
 

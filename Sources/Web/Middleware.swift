@@ -113,9 +113,10 @@ struct CSRFMiddleware: Middleware {
             throw Self.crossSite
         }
         if context.request.header(Self.fetchSite)?.lowercased() == "cross-site" { throw Self.crossSite }
-        guard let session = try context.session(),
-            let sent = try context.request.header(Self.headerName) ?? formToken(context),
-            ConstantTime.equals(sent, context.environment.sessions.csrfToken(for: session))
+        let accepted = try context.acceptedCSRFTokens()
+        guard let sent = try context.request.header(Self.headerName) ?? formToken(context),
+            // Every candidate compared, each in constant time.
+            accepted.reduce(false, { found, token in ConstantTime.equals(sent, token) || found })
         else {
             throw HTTPError(
                 .forbidden,

@@ -72,9 +72,36 @@ public final class RequestContext {
         return issued.record
     }
 
-    /// The CSRF token of this browser's session (creating the session if needed).
+    /// The CSRF token for this browser: its session's, or, for a visitor without a session, the
+    /// token of its anonymous CSRF cookie (set now if it has none). No database write.
     public func csrfToken() throws -> String {
-        environment.sessions.csrfToken(for: try ensureSession())
+        let sessions = environment.sessions
+        if let session = try session() { return sessions.csrfToken(for: session) }
+        return sessions.anonymousCSRFToken(for: anonymousCookieValue())
+    }
+
+    /// The anonymous CSRF cookie's value, from the request or made for this response.
+    func anonymousCookieValue() -> String {
+        let name = environment.sessions.settings.anonymousCookieName
+        if let set = cookies.first(where: { $0.name == name }) { return set.value }
+        if let sent = Cookies.parse(request.head.headerFields[values: .cookie])[name], sent.utf8.count == 43 { return sent }
+        let cookie = environment.sessions.anonymousCookie()
+        cookies.append(cookie)
+        return cookie.value
+    }
+
+    /// The CSRF tokens this request may carry: the session's, and (while the session is not
+    /// signed in, or there is none) the anonymous cookie's, if it sent one.
+    func acceptedCSRFTokens() throws -> [String] {
+        let sessions = environment.sessions
+        var tokens: [String] = []
+        let session = try session()
+        if let session { tokens.append(sessions.csrfToken(for: session)) }
+        let name = sessions.settings.anonymousCookieName
+        if session?.userID == nil, let sent = Cookies.parse(request.head.headerFields[values: .cookie])[name], sent.utf8.count == 43 {
+            tokens.append(sessions.anonymousCSRFToken(for: sent))
+        }
+        return tokens
     }
 
     /// Makes `issued` this request's session and sends its cookie. Call after the transaction

@@ -18,6 +18,8 @@ public struct SessionSettings: Sendable {
     }
 
     public var cookieName: String { secureCookies ? "__Host-vestibule" : "vestibule_session" }
+    /// The signed CSRF cookie of a visitor without a session (double-submit, no row).
+    public var anonymousCookieName: String { secureCookies ? "__Host-vestibule-csrf" : "vestibule_csrf" }
 }
 
 /// A session just created: the raw token goes into the cookie, only its hash into the database.
@@ -29,6 +31,11 @@ public struct IssuedSession: Sendable {
 /// Creates, finds, rotates and ends browser sessions. The cookie holds a random 256-bit token;
 /// the database holds its SHA-256. The CSRF token is an HMAC of that hash under a key derived
 /// from the secret key, so it needs no storage and changes whenever the session does.
+///
+/// A visitor who has not started to sign in has no session and no row: their CSRF token is the
+/// HMAC of a random value kept in a cookie of its own (a signed double-submit cookie). The row is
+/// made when a sign-in starts (a Trezor challenge); until the session is signed in, the visitor's
+/// token is accepted for it too, so a page does not have to learn a new token half-way.
 public struct SessionManager: Sendable {
     public let settings: SessionSettings
     let clock: any WallClock
@@ -79,6 +86,20 @@ public struct SessionManager: Sendable {
     public func csrfToken(for session: Stored<Session>) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: session.tokenHash, using: csrfKey)
         return Base64URL.encode(Array(mac))
+    }
+
+    /// The CSRF token of an anonymous visitor's cookie value. A distinct message from a session's
+    /// (which is the HMAC of 32 bytes of hash), so the two can never be the same token.
+    public func anonymousCSRFToken(for cookieValue: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("anonymous:\(cookieValue)".utf8), using: csrfKey)
+        return Base64URL.encode(Array(mac))
+    }
+
+    /// A new anonymous visitor's cookie: a random 256-bit value.
+    public func anonymousCookie() -> SetCookie {
+        SetCookie(
+            name: settings.anonymousCookieName, value: random.token(), maxAge: Int(settings.absoluteTimeout),
+            secure: settings.secureCookies)
     }
 
     public func cookie(for issued: IssuedSession) -> SetCookie {

@@ -67,6 +67,7 @@ import Testing
         defer { cluster.stop() }
         let browser = Browser(cluster.http(node: 0))
         _ = try browser.get("/login/trezor")
+        _ = try browser.trezorChallenge()  // the sign-in starts: a session
         let cookie = browser.headers, token = try #require(browser.csrfToken)
         let statuses = StatusCounter()
         inParallel(30) { index in

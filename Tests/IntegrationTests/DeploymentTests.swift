@@ -59,9 +59,19 @@ import VestibuleApp
         #expect(status.lowercased().contains("strict-transport-security: max-age=31536000"))
         let css = try curl(["https://127.0.0.1:\(stack.port)/css/vestibule.css"])
         #expect(css.lowercased().contains("strict-transport-security: max-age=31536000"))
-        let login = try curl(["https://127.0.0.1:\(stack.port)/login"])
-        #expect(login.contains("set-cookie: __Host-vestibule="))
+        // A visitor's CSRF cookie, and the session a sign-in starts: both Secure, with __Host-.
+        let login = try curl(["https://127.0.0.1:\(stack.port)/login"], body: true)
+        #expect(login.contains("set-cookie: __Host-vestibule-csrf="))
         #expect(login.contains("; Secure; HttpOnly; SameSite=Lax"))
+        let csrfCookie = try #require(login.components(separatedBy: "set-cookie: ").dropFirst().first?.components(separatedBy: ";").first)
+        let token = try #require(login.components(separatedBy: "<meta name=\"csrf-token\" content=\"").dropFirst().first?.components(separatedBy: "\"").first)
+        let challenge = try curl([
+            "-X", "POST", "-H", "Cookie: \(csrfCookie)", "-H", "X-CSRF-Token: \(token)", "-H", "Content-Type: application/json",
+            "--data", "{}", "https://127.0.0.1:\(stack.port)/login/trezor/challenge",
+        ])
+        #expect(challenge.contains("HTTP/2 200"))
+        #expect(challenge.contains("set-cookie: __Host-vestibule="))
+        #expect(challenge.contains("; Secure; HttpOnly; SameSite=Lax"))
         let redirect = try curl(["http://127.0.0.1:\(redirectPort)/login?next=%2Faccount"])
         #expect(redirect.contains("301"))
         #expect(redirect.contains("Location: https://127.0.0.1/login?next=%2Faccount"))
@@ -111,8 +121,9 @@ import VestibuleApp
         #expect(throws: (any Error).self) { try stack.http.request("GET", "/api/status") }
     }
 
-    private func curl(_ arguments: [String]) throws -> String {
-        try run("/usr/bin/curl", ["-sk", "-D", "-", "-o", "/dev/null", "--max-time", "10"] + arguments)
+    /// The answer's head (and its body, when asked) from curl.
+    private func curl(_ arguments: [String], body: Bool = false) throws -> String {
+        try run("/usr/bin/curl", ["-sk", "-D", "-"] + (body ? [] : ["-o", "/dev/null"]) + ["--max-time", "10"] + arguments)
     }
 
     @discardableResult

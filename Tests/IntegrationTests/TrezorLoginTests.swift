@@ -69,6 +69,7 @@ import Testing
         let alice = try browserOnTrezorPage(stack)
         let mallory = try browserOnTrezorPage(stack)
         let alicesChallenge = try alice.trezorChallenge()
+        _ = try mallory.trezorChallenge()  // a session of mallory's own
         let stolen = try mallory.postJSON("/login/trezor/verify", alicesChallenge.answer(signer: key))
         #expect(stolen.status == 401)
         #expect((try stolen.json()["message"] as? String)?.contains("another browser") == true)

@@ -102,8 +102,8 @@ import Testing
         #expect(throws: StorageError.self) { try f.write { tx in try tx.sessions.insert(session(UserID(999), 4, seen: Self.t0)) } }
         // Idle for 100 s, or past the absolute end.
         _ = try f.write { tx in try tx.sessions.insert(session(nil, 5, seen: Self.t0 + 500)) }
-        #expect(try f.write { tx in try tx.sessions.purge(now: Self.t0 + 150, idleTimeout: 100) } == 1)
-        #expect(try f.write { tx in try tx.sessions.purge(now: Self.t0 + 1000, idleTimeout: 10_000) } == 1)
+        #expect(try f.write { tx in try tx.sessions.purge(now: Self.t0 + 150, idleTimeout: 100, anonymousLifetime: 100_000) } == 1)
+        #expect(try f.write { tx in try tx.sessions.purge(now: Self.t0 + 1000, idleTimeout: 10_000, anonymousLifetime: 100_000) } == 1)
         #expect(try f.storage.count("sessions") == 0)
     }
 

@@ -82,13 +82,15 @@ final class TestApp: @unchecked Sendable {
         directory.remove()
     }
 
-    /// Sends one request; `cookie` is the session cookie value to send, if any.
+    /// Sends one request; `cookie` is the session cookie value to send, `anonymous` the anonymous
+    /// CSRF cookie's, if any.
     func send(
         _ method: HTTPRequest.Method, _ path: String, headers: HTTPFields = [:], body: [UInt8] = [],
-        cookie: String? = nil
+        cookie: String? = nil, anonymous: String? = nil
     ) -> TestResponse {
         var fields = headers
-        if let cookie { fields[.cookie] = "vestibule_session=\(cookie)" }
+        let cookies = [cookie.map { "vestibule_session=\($0)" }, anonymous.map { "vestibule_csrf=\($0)" }].compactMap { $0 }
+        if !cookies.isEmpty { fields[.cookie] = cookies.joined(separator: "; ") }
         if !body.isEmpty { fields[.contentLength] = String(body.count) }
         let head = HTTPRequest(method: method, scheme: "http", authority: "127.0.0.1", path: path, headerFields: fields)
         // Framed as the FastCGI worker frames every answer before writing it.
@@ -97,8 +99,18 @@ final class TestApp: @unchecked Sendable {
         return TestResponse(head: response.head, body: response.body)
     }
 
-    func send(_ method: HTTPRequest.Method, _ path: String, form: String, cookie: String? = nil) -> TestResponse {
-        send(method, path, headers: [.contentType: "application/x-www-form-urlencoded"], body: Array(form.utf8), cookie: cookie)
+    func send(_ method: HTTPRequest.Method, _ path: String, form: String, cookie: String? = nil, anonymous: String? = nil) -> TestResponse {
+        send(method, path, headers: [.contentType: "application/x-www-form-urlencoded"], body: Array(form.utf8), cookie: cookie, anonymous: anonymous)
+    }
+
+    /// A session made as a sign-in makes it: anonymous, or for a new user; its cookie value.
+    func issueSession(signedIn: Bool = false) throws -> (cookie: String, session: Stored<Session>) {
+        let sessions = environment.sessions, now = clock.now()
+        let issued = try storage.write { tx in
+            let user = signedIn ? try tx.accounts.createUser(displayName: "Ada", at: now).id : nil
+            return try sessions.issue(tx, userID: user, replacing: nil, ipAddress: "127.0.0.1", userAgent: "test")
+        }
+        return (issued.token, issued.record)
     }
 }
 
@@ -111,9 +123,14 @@ struct TestResponse {
     func header(_ name: String) -> String? { head.headerFields[HTTPField.Name(name)!] }
 
     /// The value the response sets for the session cookie, if it sets one.
-    var sessionCookie: String? {
-        for value in head.headerFields[values: .setCookie] where value.hasPrefix("vestibule_session=") {
-            return String(value.dropFirst("vestibule_session=".count).prefix { $0 != ";" })
+    var sessionCookie: String? { setCookie("vestibule_session") }
+
+    /// The value the response sets for the anonymous CSRF cookie, if it sets one.
+    var anonymousCookie: String? { setCookie("vestibule_csrf") }
+
+    func setCookie(_ name: String) -> String? {
+        for value in head.headerFields[values: .setCookie] where value.hasPrefix(name + "=") {
+            return String(value.dropFirst(name.count + 1).prefix { $0 != ";" })
         }
         return nil
     }

@@ -18,7 +18,7 @@ struct PurgeCommand: AsyncParsableCommand {
         let now = Date()
         let retention = TimeInterval(configuration.trustedLogin.logRetentionDays * 86400)
         let (sessions, challenges, regulation, grants, logs) = try storage.write { tx in
-            (try tx.sessions.purge(now: now, idleTimeout: configuration.session.idleTimeout),
+            (try tx.sessions.purge(now: now, idleTimeout: configuration.session.idleTimeout, anonymousLifetime: 3600),
              try tx.trezorChallenges.purge(now: now),
              try tx.regulation.purge(now: now, findTime: configuration.regulation.findTime),
              try tx.grants.purgeExpired(now: now, team: nil),
