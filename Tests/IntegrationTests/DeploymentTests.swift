@@ -79,6 +79,75 @@ import VestibuleApp
         #expect(!(try stack.http.request("GET", "/css/vestibule.css").headers.contains { $0.name.lowercased() == "strict-transport-security" }))
     }
 
+    /// `vestibule dev` in the stack's folder, its output in a file; waits for its announcement.
+    func startDev(_ stack: Stack) throws -> (process: Process, output: () -> String) {
+        var environment = stack.programEnvironment
+        environment["VESTIBULE_HTTP_PORT"] = String(stack.port)
+        let outputPath = stack.directory + "/dev.out"
+        if !FileManager.default.fileExists(atPath: outputPath) { _ = FileManager.default.createFile(atPath: outputPath, contents: nil) }
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        let start = output.seekToEndOfFile()
+        let dev = Process()
+        dev.executableURL = URL(fileURLWithPath: Stack.binary)
+        dev.arguments = ["dev", "--nginx-directory", Stack.repositoryRoot + "/nginx", "--public-directory", Stack.repositoryRoot + "/public"]
+        dev.environment = environment
+        dev.currentDirectoryURL = URL(fileURLWithPath: stack.directory)
+        dev.standardOutput = output
+        dev.standardError = output
+        dev.standardInput = FileHandle.nullDevice
+        try dev.run()
+        let said = { () -> String in
+            let all = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+            return String(decoding: Array(all.utf8).dropFirst(Int(start)), as: UTF8.self)
+        }
+        let announcement = "Vestibule is running at http://127.0.0.1:\(stack.port)/"
+        let deadline = Date().addingTimeInterval(30)
+        while dev.isRunning, !said().contains(announcement), Date() < deadline { usleep(20_000) }
+        #expect(said().contains(announcement), "output so far:\n\(said())")
+        return (dev, said)
+    }
+
+    func nginxPID(_ stack: Stack) throws -> Int32 {
+        try #require(Int32(String(contentsOfFile: stack.directory + "/var/nginx/nginx.pid", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+
+    /// `kill -9` of `vestibule dev` takes its nginx with it; the next start finds the stale pid
+    /// file, and serves again. An nginx still running on the site's config (an orphan) is stopped
+    /// by the next start, which then announces only once its own nginx reaches the program.
+    @Test func devStackSurvivesKillNineAndOrphans() throws {
+        let stack = try Stack()
+        defer { stack.stop() }
+        let first = try startDev(stack)
+        let firstNginx = try nginxPID(stack)
+        kill(first.process.processIdentifier, SIGKILL)
+        first.process.waitUntilExit()
+        let gone = Date().addingTimeInterval(10)
+        while kill(firstNginx, 0) == 0, Date() < gone { usleep(20_000) }
+        #expect(kill(firstNginx, 0) != 0, "nginx outlived vestibule dev")
+
+        let second = try startDev(stack)
+        #expect(try stack.http.request("GET", "/api/status").status == 200)
+        kill(second.process.processIdentifier, SIGTERM)
+        second.process.waitUntilExit()
+
+        // An orphan: nginx on the rendered config, started by someone else (no parent to die with).
+        let orphan = Process()
+        orphan.executableURL = URL(fileURLWithPath: NginxSite.executable)
+        let runtime = stack.directory + "/var/nginx"
+        orphan.arguments = ["-p", runtime, "-c", runtime + "/conf/nginx.conf", "-e", runtime + "/error.log", "-g", "daemon off;"]
+        orphan.standardInput = FileHandle.nullDevice
+        try orphan.run()
+        let listening = Date().addingTimeInterval(10)
+        while (try? nginxPID(stack)) != orphan.processIdentifier, Date() < listening { usleep(20_000) }
+        let third = try startDev(stack)
+        defer { if third.process.isRunning { kill(third.process.processIdentifier, SIGTERM); third.process.waitUntilExit() } }
+        #expect(third.output().contains("stopping nginx (pid \(orphan.processIdentifier)) left running by an earlier start"))
+        orphan.waitUntilExit()
+        #expect(try nginxPID(stack) != orphan.processIdentifier)
+        #expect(try stack.http.request("GET", "/api/status").status == 200)
+    }
+
     /// `make run` is `vestibule dev`: it starts nginx and the program, says where it runs as soon
     /// as it does (also when its output goes to a file or a pipe, as under a supervisor), and
     /// SIGTERM stops both and exits 0.
