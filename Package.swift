@@ -141,14 +141,30 @@ let package = Package(
             name: "vestibule",
             dependencies: ["VestibuleApp"],
             swiftSettings: strict),
-        // The benchmark's helper (scripts/bench): kept out of the shipped program.
+        // The benchmark's and the soak's helper (scripts/bench, scripts/soak): kept out of the shipped program.
         .executableTarget(
             name: "vestibule-bench",
             dependencies: [
-                "VestibuleApp", "SLIP0013", "SLIP0013Signing", "CSecp256k1",
+                "VestibuleApp", "SLIP0013", "SLIP0013Signing", "CSecp256k1", "Outbound", "Support",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Sources/VestibuleBench",
+            swiftSettings: strict),
+
+        // The fuzz targets' checks (what must hold for any input), shared by `vestibule-fuzz`
+        // (libFuzzer, `make fuzz`) and the unit tests that replay Tests/Fuzz/corpus.
+        .target(
+            name: "FuzzChecks",
+            dependencies: [
+                "FastCGI", "Web", "Support", "SLIP0013", "CSecp256k1", "Features",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "vestibule-fuzz",
+            dependencies: ["FuzzChecks"],
+            path: "Sources/VestibuleFuzz",
             swiftSettings: strict),
 
         // Helpers the test targets share (paths, temporary folders, the PHP fixture, the
@@ -164,6 +180,7 @@ let package = Package(
             dependencies: [
                 "FastCGI", "Web", "Storage", "StorageSQL", "StorageSQLite", "StoragePostgres", "Support", "Features",
                 "VestibuleApp", "CQRencode", "CSecp256k1", "SLIP0013", "SLIP0013Signing", "Outbound", "TestSupport",
+                "FuzzChecks",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),

@@ -140,7 +140,7 @@ private struct Worker {
             // One request per connection: a peer asking to keep it open would pin this thread.
             if request.ipcFd >= 0 { FCGX_Free(&request, 1) }
         }
-        let params = Self.copyParameters(request.envp)
+        let params = CGIParameters(environment: request.envp)
         let response: FastCGIResponse
         var method: HTTPRequest.Method?
         do {
@@ -167,24 +167,6 @@ private struct Worker {
         var limit = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
         _ = setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         _ = setsockopt(connection, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-    }
-
-    /// Copies the parameters the program reads into Swift values at once (libfcgi frees them at
-    /// its next accept), splitting on bytes; the rest of what `fastcgi_params` sends is skipped.
-    static func copyParameters(_ envp: FCGX_ParamArray?) -> CGIParameters {
-        var params = CGIParameters()
-        params.fields.reserveCapacity(24)
-        guard var cursor = envp else { return params }
-        while let entry = cursor.pointee {
-            let bytes = UnsafeRawBufferPointer(start: entry, count: strlen(entry))
-            if let equals = bytes.firstIndex(of: UInt8(ascii: "=")) {
-                params.add(
-                    name: UnsafeRawBufferPointer(rebasing: bytes[..<equals]),
-                    value: String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(equals + 1)...]), as: UTF8.self))
-            }
-            cursor += 1
-        }
-        return params
     }
 
     static func readBody(

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPTypes
 
 /// The CGI parameters nginx sends (`fastcgi_params`), gathered in one pass: the request's header
@@ -19,6 +22,23 @@ public struct CGIParameters: Sendable {
     /// Builds them from name/value pairs (tests, and anything not reading libfcgi's array).
     public init(_ params: [String: String]) {
         for (name, value) in params { add(name: Array(name.utf8), value: value) }
+    }
+
+    /// Copies the parameters the program reads out of libfcgi's `NAME=value` array at once (libfcgi
+    /// frees it at its next accept), splitting on bytes; the rest of what `fastcgi_params` sends is
+    /// skipped unread. The fuzz checks feed it arrays built from hostile bytes.
+    public init(environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) {
+        fields.reserveCapacity(24)
+        guard var cursor = environment else { return }
+        while let entry = cursor.pointee {
+            let bytes = UnsafeRawBufferPointer(start: entry, count: strlen(entry))
+            if let equals = bytes.firstIndex(of: UInt8(ascii: "=")) {
+                add(
+                    name: UnsafeRawBufferPointer(rebasing: bytes[..<equals]),
+                    value: String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(equals + 1)...]), as: UTF8.self))
+            }
+            cursor += 1
+        }
     }
 
     /// Takes one parameter; its name as bytes, so unread names never become strings.

@@ -1,5 +1,5 @@
 /// A JSON value as parsed, in order: object members keep the order they came in, numbers keep
-/// their text. `JSONSerialization` loses both, and the TrustedLogin envelope must be re-encoded
+/// their text, strings and keys compare byte for byte (as PHP compares them). `JSONSerialization` loses both, and the TrustedLogin envelope must be re-encoded
 /// byte for byte the way PHP does (`metaData` members in the order the client sent them).
 public indirect enum JSONValue: Sendable, Equatable {
     case null
@@ -16,10 +16,10 @@ public indirect enum JSONValue: Sendable, Equatable {
         case (.null, .null): return true
         case (.bool(let a), .bool(let b)): return a == b
         case (.number(let a), .number(let b)): return a == b
-        case (.string(let a), .string(let b)): return a == b
+        case (.string(let a), .string(let b)): return a.utf8.elementsEqual(b.utf8)
         case (.array(let a), .array(let b)): return a == b
         case (.object(let a), .object(let b)):
-            return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+            return a.count == b.count && zip(a, b).allSatisfy { $0.key.utf8.elementsEqual($1.key.utf8) && $0.value == $1.value }
         default: return false
         }
     }
@@ -27,7 +27,7 @@ public indirect enum JSONValue: Sendable, Equatable {
     /// The member `key` of an object.
     public subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
-        return members.first { $0.key == key }?.value
+        return members.first { $0.key.utf8.elementsEqual(key.utf8) }?.value
     }
 
     public var string: String? {
@@ -109,7 +109,9 @@ private struct JSONParser {
         var members: [(key: String, value: JSONValue)] = []
         // Where each key stands, so a repeated key is found in constant time (a linear search per
         // key made a body of many keys quadratic: seconds of CPU for a megabyte).
-        var positions: [String: Int] = [:]
+        // Keyed by bytes: Swift's String equality is canonical equivalence ("\u00e9" == "e\u0301"),
+        // and PHP keeps such keys apart.
+        var positions: [[UInt8]: Int] = [:]
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
@@ -124,10 +126,11 @@ private struct JSONParser {
             position += 1
             skipWhitespace()
             let member = try value(depth: depth + 1)
-            if let existing = positions[key] {
+            let keyBytes = Array(key.utf8)
+            if let existing = positions[keyBytes] {
                 members[existing].value = member
             } else {
-                positions[key] = members.count
+                positions[keyBytes] = members.count
                 members.append((key, member))
             }
             skipWhitespace()

@@ -5,13 +5,15 @@ public enum UTCDate {
     /// The years a date from outside may have: four digits, and none before 2000.
     public static let validYears = 2000...9999
 
-    /// True when `date` falls in `validYears` (UTC).
+    /// True when `date` falls in `validYears` (UTC). Plain arithmetic, so any `Date` (infinite,
+    /// NaN, far out) is safe to ask about: converting those to `time_t` would trap.
     public static func isInValidYears(_ date: Date) -> Bool {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        return validYears.contains(Int(parts.tm_year) + 1900)
+        let seconds = date.timeIntervalSince1970
+        return seconds >= validSeconds.lowerBound && seconds < validSeconds.upperBound
     }
+
+    /// 2000-01-01T00:00:00Z up to (not including) 10000-01-01T00:00:00Z, in Unix seconds.
+    static let validSeconds: Range<Double> = 946_684_800..<253_402_300_800
 
     /// `2026-11-21 14:05:09`: also SLIP-0013's visual challenge.
     public static func dateTime(_ date: Date) -> String {

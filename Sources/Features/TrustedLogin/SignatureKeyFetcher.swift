@@ -43,12 +43,10 @@ struct SignatureKeyFetcher: Sendable {
         guard response.status == 200 else {
             throw Self.failure("\(url) answered \(response.status)")
         }
-        guard let json = try? JSONValue.parse(response.body), let key = json["signatureKey"]?.string,
-            Hex.isHex(key, length: 64)
-        else {
+        guard let key = SignatureKeyAnswer.key(in: response.body) else {
             throw Self.failure("\(url) did not answer {\"signatureKey\": \"<64 hex>\"}")
         }
-        return key.lowercased()
+        return key
     }
 
     static func reason(_ error: OutboundError) -> String {
@@ -61,5 +59,16 @@ struct SignatureKeyFetcher: Sendable {
 
     static func failure(_ reason: String) -> HTTPError {
         HTTPError(.failedDependency, "The vendor's signing key could not be fetched: \(reason).")
+    }
+}
+
+/// A vendor site's answer to `GET trustedlogin/v1/signature_key`: an outside answer, so it is one
+/// of the fuzz targets (`make fuzz`).
+public enum SignatureKeyAnswer {
+    /// The key as 64 lowercase hex characters; nil for any other answer.
+    public static func key(in body: [UInt8]) -> String? {
+        guard let json = try? JSONValue.parse(body), let key = json["signatureKey"]?.string, Hex.isHex(key, length: 64)
+        else { return nil }
+        return key.lowercased()
     }
 }
