@@ -6,8 +6,8 @@ import VestibuleApp
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vestibule-bench",
-        abstract: "Helpers for scripts/bench (not part of the shipped program).",
-        subcommands: [NginxConfig.self, Respond.self, Verifier.self, VerifyFixtures.self, FastCGIFloor.self])
+        abstract: "Helpers for scripts/bench and scripts/soak (not part of the shipped program).",
+        subcommands: [NginxConfig.self, Respond.self, Verifier.self, VerifyFixtures.self, FastCGIFloor.self, Soak.self])
 }
 
 /// Renders the shipped nginx config for the benchmark: its paths, rate limits lifted, and the
