@@ -178,6 +178,11 @@ import VestibuleApp
         #expect(said().contains(announcement), "output so far:\n\(said())")
         #expect(try stack.http.request("GET", "/api/status").status == 200)
         #expect(try stack.http.request("GET", "/css/vestibule.css").status == 200)
+        // Still up once the thread that started nginx would have retired, had it been a Dispatch
+        // worker (parent-death signals follow the thread): nginx lived 5 s.
+        sleep(8)
+        #expect(dev.isRunning)
+        #expect(try stack.http.request("GET", "/api/status").status == 200)
         let nginxPID = try #require(Int32(String(contentsOfFile: stack.directory + "/var/nginx/nginx.pid", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)))
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// nginx running in the foreground on a rendered `NginxSite`.
 public final class NginxProcess: Sendable {
@@ -34,7 +35,7 @@ public final class NginxProcess: Sendable {
         }
         process.standardInput = FileHandle.nullDevice
         process.terminationHandler = { _ in onExit() }
-        try process.run()
+        try runOnThreadOfItsOwn(process)
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             if !process.isRunning {
@@ -50,6 +51,30 @@ public final class NginxProcess: Sendable {
         }
         process.terminate()
         throw StartError(description: "nginx did not answer on port \(site.port) within 10 s; see \(site.errorLogPath)")
+    }
+
+    /// Linux sends the parent-death signal when the *thread* that started the child ends, not the
+    /// process; async code runs on Dispatch worker threads, which end after a few idle seconds
+    /// (and took nginx with them, 5 s after `make run` started). So nginx is started from a
+    /// thread that lives until nginx exits.
+    private static func runOnThreadOfItsOwn(_ process: Process) throws {
+        let started = DispatchSemaphore(value: 0)
+        let failure = Mutex<(any Error)?>(nil)
+        let keeper = Thread {
+            do {
+                try process.run()
+            } catch {
+                failure.withLock { $0 = error }
+                started.signal()
+                return
+            }
+            started.signal()
+            process.waitUntilExit()
+        }
+        keeper.name = "nginx-parent"
+        keeper.start()
+        started.wait()
+        if let error = failure.withLock({ $0 }) { throw error }
     }
 
     /// Graceful stop (SIGQUIT: finish open requests), then SIGTERM if it takes over 8 s.
