@@ -120,3 +120,36 @@ public struct RegulationAttempt: Codable, Sendable, Equatable {
         self.pending = pending
     }
 }
+
+/// A Trustee wallet sign-in in progress, bound to the browser session that started it. The
+/// browser knows it by `publicID` only; `uniqueKey` is the `uniqueKeyForRequest` sent to Trustee.
+public struct TrusteeAttempt: Codable, Sendable, Equatable {
+    public enum State: String, Sendable, Codable { case pending, approved, denied, expired }
+
+    public var publicID: String
+    public var sessionID: SessionID
+    public var uniqueKey: String
+    /// What the QR code encodes.
+    public var link: String
+    public var state: State
+    /// The last upstream failure, in words for the person (the attempt stays pending).
+    public var lastError: String?
+    public var createdAt: Date
+    public var expiresAt: Date
+    /// When the last upstream check was claimed: at most one per check interval.
+    public var checkedAt: Date?
+    public var usedAt: Date?
+    /// True when the approval made a new account.
+    public var createdAccount: Bool
+
+    public init(publicID: String, sessionID: SessionID, uniqueKey: String, link: String, createdAt: Date, expiresAt: Date) {
+        self.publicID = publicID
+        self.sessionID = sessionID
+        self.uniqueKey = uniqueKey
+        self.link = link
+        state = .pending
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        createdAccount = false
+    }
+}

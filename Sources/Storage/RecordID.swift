@@ -67,6 +67,7 @@ public typealias UserID = RecordID<User>
 public typealias IdentityID = RecordID<Identity>
 public typealias SessionID = RecordID<Session>
 public typealias TrezorChallengeID = RecordID<TrezorChallenge>
+public typealias TrusteeAttemptID = RecordID<TrusteeAttempt>
 public typealias RegulationAttemptID = RecordID<RegulationAttempt>
 public typealias TeamID = RecordID<Team>
 public typealias GrantID = RecordID<Grant>

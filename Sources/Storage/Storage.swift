@@ -30,6 +30,7 @@ public protocol Transaction {
     var accounts: any AccountStore { get }
     var sessions: any SessionStore { get }
     var trezorChallenges: any TrezorChallengeStore { get }
+    var trusteeAttempts: any TrusteeAttemptStore { get }
     var regulation: any RegulationStore { get }
     var teams: any TeamStore { get }
     var grants: any GrantStore { get }

@@ -43,6 +43,27 @@ public protocol TrezorChallengeStore {
     @discardableResult func purge(now: Date) throws -> Int
 }
 
+/// Trustee wallet sign-ins in progress.
+public protocol TrusteeAttemptStore {
+    func insert(_ attempt: TrusteeAttempt) throws -> Stored<TrusteeAttempt>
+    func attempt(publicID: String) throws -> Stored<TrusteeAttempt>?
+    /// Atomic: claims the next upstream check of an open (pending, unused) attempt unless one was
+    /// claimed after `since`; false when another poll, on any node, has it.
+    func claimCheck(_ id: TrusteeAttemptID, at time: Date, unlessClaimedAfter since: Date) throws -> Bool
+    /// What the upstream check found; the attempt's expiry as Trustee gave it.
+    func recordCheck(_ id: TrusteeAttemptID, state: TrusteeAttempt.State, lastError: String?, expiresAt: Date) throws
+    /// Atomic: marks the attempt used if it still is unused; false when another request got there first.
+    func markUsed(_ id: TrusteeAttemptID, at time: Date) throws -> Bool
+    /// Ends the attempt as `state` (used), whatever it was.
+    func close(_ id: TrusteeAttemptID, state: TrusteeAttempt.State, lastError: String?, at time: Date) throws
+    /// The approval's outcome: approved, and bound to the session it rotated into.
+    func settle(_ id: TrusteeAttemptID, session: SessionID, createdAccount: Bool) throws
+    /// Drops all but the session's newest `keep - 1` attempts.
+    func prune(session: SessionID, keep: Int) throws
+    /// Deletes attempts that expired before `before`.
+    @discardableResult func purge(before: Date) throws -> Int
+}
+
 /// Failed sign-ins and the bans they cause, per method and subject. The rules built on these
 /// (admit, fail) serialize on their subjects: see `Transaction.serialize(on:)`.
 public protocol RegulationStore {

@@ -69,6 +69,60 @@ struct SQLSessionStore: SessionStore {
     }
 }
 
+struct SQLTrusteeAttemptStore: TrusteeAttemptStore {
+    let db: any SQLConnection
+
+    func insert(_ attempt: TrusteeAttempt) throws -> Stored<TrusteeAttempt> {
+        Stored(id: try db.insertReturningID(TrusteeAttempt.sql.insert, attempt.values), attempt)
+    }
+
+    func attempt(publicID: String) throws -> Stored<TrusteeAttempt>? {
+        try db.first(TrusteeAttempt.sql.select + " WHERE public_id = ?", [publicID.sqlValue], TrusteeAttempt.stored)
+    }
+
+    func claimCheck(_ id: TrusteeAttemptID, at time: Date, unlessClaimedAfter since: Date) throws -> Bool {
+        try db.execute(
+            """
+            UPDATE trustee_attempts SET checked_at = ?
+            WHERE id = ? AND state = 'pending' AND used_at IS NULL AND (checked_at IS NULL OR checked_at <= ?)
+            """, time, id, since) == 1
+    }
+
+    func recordCheck(_ id: TrusteeAttemptID, state: TrusteeAttempt.State, lastError: String?, expiresAt: Date) throws {
+        try db.execute(
+            "UPDATE trustee_attempts SET state = ?, last_error = ?, expires_at = ? WHERE id = ? AND used_at IS NULL",
+            state, lastError, expiresAt, id)
+    }
+
+    func markUsed(_ id: TrusteeAttemptID, at time: Date) throws -> Bool {
+        try db.execute("UPDATE trustee_attempts SET used_at = ? WHERE id = ? AND used_at IS NULL", time, id) == 1
+    }
+
+    func close(_ id: TrusteeAttemptID, state: TrusteeAttempt.State, lastError: String?, at time: Date) throws {
+        try db.execute(
+            "UPDATE trustee_attempts SET state = ?, last_error = ?, used_at = coalesce(used_at, ?) WHERE id = ?",
+            state, lastError, time, id)
+    }
+
+    func settle(_ id: TrusteeAttemptID, session: SessionID, createdAccount: Bool) throws {
+        try db.execute(
+            "UPDATE trustee_attempts SET state = 'approved', last_error = NULL, session_id = ?, created_account = ? WHERE id = ?",
+            session, createdAccount, id)
+    }
+
+    func prune(session: SessionID, keep: Int) throws {
+        try db.execute(
+            """
+            DELETE FROM trustee_attempts WHERE session_id = ? AND id NOT IN (
+                SELECT id FROM trustee_attempts WHERE session_id = ? ORDER BY id DESC LIMIT ?)
+            """, session, session, keep - 1)
+    }
+
+    func purge(before: Date) throws -> Int {
+        try db.execute("DELETE FROM trustee_attempts WHERE expires_at <= ?", before)
+    }
+}
+
 struct SQLTrezorChallengeStore: TrezorChallengeStore {
     let db: any SQLConnection
 

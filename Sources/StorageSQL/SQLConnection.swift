@@ -64,6 +64,7 @@ public struct SQLTransaction: Transaction {
     public var accounts: any AccountStore { SQLAccountStore(db: connection) }
     public var sessions: any SessionStore { SQLSessionStore(db: connection) }
     public var trezorChallenges: any TrezorChallengeStore { SQLTrezorChallengeStore(db: connection) }
+    public var trusteeAttempts: any TrusteeAttemptStore { SQLTrusteeAttemptStore(db: connection) }
     public var regulation: any RegulationStore { SQLRegulationStore(db: connection) }
     public var teams: any TeamStore { SQLTeamStore(db: connection) }
     public var grants: any GrantStore { SQLGrantStore(db: connection) }

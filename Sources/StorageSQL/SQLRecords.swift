@@ -94,6 +94,33 @@ extension TrezorChallenge: SQLRecord {
     }
 }
 
+extension TrusteeAttempt: SQLRecord {
+    static let sql = TableSQL(
+        table: "trustee_attempts",
+        columns: [
+            "public_id", "session_id", "unique_key", "link", "state", "last_error", "created_at", "expires_at", "checked_at",
+            "used_at", "created_account",
+        ])
+
+    init(row: inout SQLRow) throws {
+        self.init(
+            publicID: try row.next(), sessionID: try row.next(), uniqueKey: try row.next(), link: try row.next(),
+            createdAt: .distantPast, expiresAt: .distantPast)
+        state = try row.next()
+        lastError = try row.next()
+        createdAt = try row.next()
+        expiresAt = try row.next()
+        checkedAt = try row.next()
+        usedAt = try row.next()
+        createdAccount = try row.next()
+    }
+
+    var values: [SQLValue] {
+        [publicID.sqlValue, sessionID.sqlValue, uniqueKey.sqlValue, link.sqlValue, state.sqlValue, lastError.sqlValue,
+         createdAt.sqlValue, expiresAt.sqlValue, checkedAt.sqlValue, usedAt.sqlValue, createdAccount.sqlValue]
+    }
+}
+
 extension Team: SQLRecord {
     static let sql = TableSQL(
         table: "teams",

@@ -109,6 +109,16 @@ extension Team.Status: SQLBindable, SQLReadable {
     }
 }
 
+extension TrusteeAttempt.State: SQLBindable, SQLReadable {
+    public var sqlValue: SQLValue { .text(rawValue) }
+    public init(sqlValue: SQLValue) throws(SQLDecodingError) {
+        guard let state = TrusteeAttempt.State(rawValue: try String(sqlValue: sqlValue)) else {
+            throw SQLDecodingError(expected: "a Trustee attempt state", found: sqlValue)
+        }
+        self = state
+    }
+}
+
 extension Optional: SQLBindable where Wrapped: SQLBindable {
     public var sqlValue: SQLValue { self?.sqlValue ?? .null }
 }

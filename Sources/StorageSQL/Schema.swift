@@ -32,6 +32,7 @@ public enum Schema {
         SchemaTable(Session.sql),
         SchemaTable(Identity.sql),
         SchemaTable(TrezorChallenge.sql),
+        SchemaTable(TrusteeAttempt.sql),
         SchemaTable(
             name: "login_failures", columns: ["id", "method", "scope", "subject", "failed_at", "pending"], key: ["id"],
             numbered: true),

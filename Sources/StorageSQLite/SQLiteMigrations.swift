@@ -12,6 +12,7 @@ enum SQLiteMigrations {
         migrator.registerMigration("003-trustedlogin", migrate: createTrustedLogin)
         migrator.registerMigration("004-metadata", migrate: createMetadata)
         migrator.registerMigration("005-team-lookup-scheme", migrate: addTeamLookupScheme)
+        migrator.registerMigration("006-trustee-attempts", migrate: createTrusteeAttempts)
         return migrator
     }
 
@@ -196,6 +197,26 @@ enum SQLiteMigrations {
         try db.create(table: "vestibule_meta") { t in
             t.primaryKey("name", .text)
             t.column("value", .text).notNull()
+        }
+    }
+
+    /// Trustee sign-ins in progress. `session_id` has no foreign key: an approval rotates the
+    /// session, deleting the old row, and the attempt moves to the new one in that transaction.
+    private static func createTrusteeAttempts(_ db: Database) throws {
+        try db.create(table: "trustee_attempts") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("public_id", .text).notNull().unique()
+            t.column("session_id", .integer).notNull().indexed()
+            t.column("unique_key", .text).notNull().unique()
+            t.column("link", .text).notNull()
+            // pending, approved, denied, expired
+            t.column("state", .text).notNull()
+            t.column("last_error", .text)
+            t.column("created_at", .double).notNull()
+            t.column("expires_at", .double).notNull().indexed()
+            t.column("checked_at", .double)
+            t.column("used_at", .double)
+            t.column("created_account", .boolean).notNull().defaults(to: false)
         }
     }
 }

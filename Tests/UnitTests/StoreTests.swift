@@ -130,6 +130,54 @@ import Testing
         #expect(try f.write { tx in try tx.trezorChallenges.purge(now: Self.t0 + 300) } == 2)
     }
 
+    @Test(arguments: Backend.allCases) func trusteeAttempts(_ backend: Backend) throws {
+        let f = try Fixture(backend)
+        func session(_ byte: UInt8) throws -> Stored<Session> {
+            try f.write { tx in
+                try tx.sessions.insert(
+                    Session(tokenHash: Data([byte]), userID: nil, createdAt: Self.t0, lastSeenAt: Self.t0, expiresAt: Self.t0 + 600, ipAddress: "", userAgent: ""))
+            }
+        }
+        let first = try session(1), second = try session(2)
+        let attempts = try (0..<4).map { index in
+            try f.write { tx in
+                try tx.trusteeAttempts.insert(
+                    TrusteeAttempt(publicID: "p\(index)", sessionID: first.id, uniqueKey: "u\(index)", link: "https://t.example/\(index)",
+                        createdAt: Self.t0, expiresAt: Self.t0 + 120))
+            }
+        }
+        #expect(try f.read { tx in try tx.trusteeAttempts.attempt(publicID: "p1") } == attempts[1])
+        #expect(try f.read { tx in try tx.trusteeAttempts.attempt(publicID: "nope") } == nil)
+        // One claim per interval: a second claim inside it fails, one after it succeeds.
+        let id = attempts[1].id
+        #expect(try f.write { tx in try tx.trusteeAttempts.claimCheck(id, at: Self.t0 + 1, unlessClaimedAfter: Self.t0 - 1) })
+        #expect(try !f.write { tx in try tx.trusteeAttempts.claimCheck(id, at: Self.t0 + 2, unlessClaimedAfter: Self.t0) })
+        #expect(try f.write { tx in try tx.trusteeAttempts.claimCheck(id, at: Self.t0 + 3, unlessClaimedAfter: Self.t0 + 1) })
+        try f.write { tx in try tx.trusteeAttempts.recordCheck(id, state: .pending, lastError: "down", expiresAt: Self.t0 + 100) }
+        var stored = try #require(try f.read { tx in try tx.trusteeAttempts.attempt(publicID: "p1") })
+        #expect(stored.lastError == "down" && stored.expiresAt == Self.t0 + 100 && stored.checkedAt == Self.t0 + 3)
+        // Used once; settled into the session the approval rotated to; no more claims or checks.
+        #expect(try f.write { tx in try tx.trusteeAttempts.markUsed(id, at: Self.t0 + 4) })
+        #expect(try !f.write { tx in try tx.trusteeAttempts.markUsed(id, at: Self.t0 + 5) })
+        try f.write { tx in try tx.trusteeAttempts.settle(id, session: second.id, createdAccount: true) }
+        #expect(try !f.write { tx in try tx.trusteeAttempts.claimCheck(id, at: Self.t0 + 9, unlessClaimedAfter: Self.t0 + 8) })
+        try f.write { tx in try tx.trusteeAttempts.recordCheck(id, state: .denied, lastError: nil, expiresAt: Self.t0) }
+        stored = try #require(try f.read { tx in try tx.trusteeAttempts.attempt(publicID: "p1") })
+        #expect(stored.state == .approved && stored.sessionID == second.id && stored.createdAccount && stored.usedAt == Self.t0 + 4)
+        #expect(stored.lastError == nil && stored.expiresAt == Self.t0 + 100)
+        // A denied attempt is no longer claimed; close ends one whatever it was.
+        try f.write { tx in try tx.trusteeAttempts.recordCheck(attempts[2].id, state: .denied, lastError: nil, expiresAt: Self.t0 + 120) }
+        #expect(try !f.write { tx in try tx.trusteeAttempts.claimCheck(attempts[2].id, at: Self.t0 + 9, unlessClaimedAfter: Self.t0) })
+        try f.write { tx in try tx.trusteeAttempts.close(attempts[3].id, state: .denied, lastError: "linked elsewhere", at: Self.t0 + 6) }
+        stored = try #require(try f.read { tx in try tx.trusteeAttempts.attempt(publicID: "p3") })
+        #expect(stored.state == .denied && stored.lastError == "linked elsewhere" && stored.usedAt == Self.t0 + 6)
+        // Prune keeps the session's newest keep - 1; purge drops what expired before the time.
+        try f.write { tx in try tx.trusteeAttempts.prune(session: first.id, keep: 3) }
+        #expect(try f.read { tx in try ["p0", "p1", "p2", "p3"].compactMap { try tx.trusteeAttempts.attempt(publicID: $0)?.record.publicID } } == ["p1", "p2", "p3"])
+        #expect(try f.write { tx in try tx.trusteeAttempts.purge(before: Self.t0 + 110) } == 1)
+        #expect(try f.storage.count("trustee_attempts") == 2)
+    }
+
     @Test(arguments: Backend.allCases) func regulation(_ backend: Backend) throws {
         let f = try Fixture(backend)
         let ip = RegulationSubject(scope: "ip", value: "203.0.113.9")
