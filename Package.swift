@@ -41,6 +41,13 @@ let package = Package(
             dependencies: ["CCurl"],
             swiftSettings: strict),
 
+        // The external providers' clients (Trustee, and the next ones), with their wire parsing
+        // in one place each, over the provider HTTP client.
+        .target(
+            name: "Providers",
+            dependencies: ["Outbound", "Support"],
+            swiftSettings: strict),
+
         // Layer 2: the FastCGI server on libfcgi. Knows nothing of routes.
         .target(
             name: "FastCGI",
@@ -118,10 +125,19 @@ let package = Package(
         .target(
             name: "Features",
             dependencies: [
-                "Web", "Storage", "Support", "SLIP0013", "Outbound",
+                "Web", "Storage", "Support", "SLIP0013", "Outbound", "Providers", "CQRencode",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+
+        // The provider emulators and test aids (sandbox only), on their own FastCGI server.
+        .target(
+            name: "Sandbox",
+            dependencies: [
+                "Web", "Support", "Features",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: strict),
 
@@ -130,7 +146,7 @@ let package = Package(
             name: "VestibuleApp",
             dependencies: [
                 "FastCGI", "Web", "Storage", "StorageSQL", "StorageSQLite", "StoragePostgres", "Support", "Features",
-                "Outbound",
+                "Outbound", "Providers", "Sandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -180,7 +196,7 @@ let package = Package(
             dependencies: [
                 "FastCGI", "Web", "Storage", "StorageSQL", "StorageSQLite", "StoragePostgres", "Support", "Features",
                 "VestibuleApp", "CQRencode", "CSecp256k1", "SLIP0013", "SLIP0013Signing", "Outbound", "TestSupport",
-                "FuzzChecks",
+                "FuzzChecks", "Providers", "Sandbox",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),

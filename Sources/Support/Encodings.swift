@@ -52,6 +52,16 @@ public enum Hex {
 }
 
 public enum Base64URL {
+    /// A byte of the URL-safe alphabet: `A-Z a-z 0-9 - _`.
+    public static func isAlphabet(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "_"):
+            return true
+        default: return false
+        }
+    }
+
     /// Foundation's base64, then the URL alphabet byte by byte (three `replacingOccurrences`
     /// through NSString cost more than the encoding: this is on every page with a CSRF token).
     public static func encode(_ bytes: [UInt8]) -> String {

@@ -27,6 +27,12 @@ public enum UTCDate {
         return "\(parts.date)T\(parts.time)+00:00"
     }
 
+    /// `2026-11-21T14:05:09Z`: ISO 8601 in UTC, as JavaScript's `Date` reads it everywhere.
+    public static func iso8601Z(_ date: Date) -> String {
+        let parts = components(date)
+        return "\(parts.date)T\(parts.time)Z"
+    }
+
     /// `2026-11-21 14:05 UTC`, for pages.
     public static func display(_ date: Date) -> String {
         let parts = components(date)

@@ -22,6 +22,7 @@ public final class CannedHTTPServer: @unchecked Sendable {
     private let lock = NSLock()
     private var answer: Answer
     private var paths: [String] = []
+    private var bodies: [[UInt8]] = []
 
     public init(_ answer: Answer) throws {
         self.answer = answer
@@ -55,6 +56,13 @@ public final class CannedHTTPServer: @unchecked Sendable {
         return paths
     }
 
+    /// The bodies of the requests served, in order (by Content-Length).
+    public var requestBodies: [[UInt8]] {
+        lock.lock()
+        defer { lock.unlock() }
+        return bodies
+    }
+
     public func set(_ answer: Answer) {
         lock.lock()
         self.answer = answer
@@ -79,9 +87,22 @@ public final class CannedHTTPServer: @unchecked Sendable {
             if count <= 0 { return }
             request += buffer[0..<count]
         }
-        let line = String(decoding: request, as: UTF8.self).split(separator: "\r\n").first ?? ""
+        let text = String(decoding: request, as: UTF8.self)
+        let line = text.split(separator: "\r\n").first ?? ""
+        let length = text.split(separator: "\r\n").compactMap { header -> Int? in
+            let parts = header.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "content-length" else { return nil }
+            return Int(parts[1].trimmingCharacters(in: .whitespaces))
+        }.first ?? 0
+        let headEnd = (request.firstRange(of: Array("\r\n\r\n".utf8))?.upperBound) ?? request.count
+        while request.count - headEnd < length {
+            let count = recv(connection, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            request += buffer[0..<count]
+        }
         lock.lock()
         paths.append(line.split(separator: " ").dropFirst().first.map(String.init) ?? "")
+        bodies.append(Array(request[headEnd..<min(request.count, headEnd + length)]))
         let answer = self.answer
         lock.unlock()
         if answer.delay > 0 { Thread.sleep(forTimeInterval: answer.delay) }

@@ -73,7 +73,7 @@ final class TestApp: @unchecked Sendable {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         application = WebApplication(
-            features: features + wiring(storage, clock) + [AccountFeature(accounts: AccountService(storage: storage, clock: clock)), HomeFeature(loginMethods: [], version: "test", healthCheckInterval: .zero)],
+            features: features + wiring(storage, clock) + [AccountFeature(accounts: AccountService(storage: storage, clock: clock), methodNames: LoginMethodNames([])), HomeFeature(loginMethods: [], version: "test", healthCheckInterval: .zero)],
             environment: environment, strictTransportSecurity: false, publicOrigin: "http://127.0.0.1", logger: logger)
     }
 

@@ -7,9 +7,11 @@ import Web
 /// `GET /account` (name, identities, sessions), renaming, revoking sessions, and `POST /logout`.
 public struct AccountFeature: Feature {
     let accounts: AccountService
+    let methodNames: LoginMethodNames
 
-    public init(accounts: AccountService) {
+    public init(accounts: AccountService, methodNames: LoginMethodNames) {
         self.accounts = accounts
+        self.methodNames = methodNames
     }
 
     /// Messages after a redirect, by code: the query names one, it never carries text.
@@ -62,7 +64,7 @@ public struct AccountFeature: Feature {
         let name = overview.user.displayName
         let identities: [[String: Any]] = overview.identities.map { identity in
             [
-                "method": LoginMethodCatalog.name(of: identity.method),
+                "method": methodNames.name(of: identity.method),
                 "subject": identity.subject, "detail": identity.detail,
                 "createdAt": UTCDate.display(identity.createdAt),
                 "lastUsedAt": UTCDate.display(identity.lastUsedAt),
@@ -79,6 +81,7 @@ public struct AccountFeature: Feature {
         var values: [String: Any] = [
             "displayName": name, "heading": name.isEmpty ? "Your account" : name,
             "identities": identities, "sessions": sessions,
+            "linkMethods": methodNames.offered.map { ["name": $0.name, "path": $0.path ?? ""] },
         ]
         if let notice { values["notice"] = notice }
         if let error { values["error"] = error }

@@ -30,7 +30,8 @@ public struct AccountService: Sendable {
     /// identity is added under a lock on it, looked up again: two first sign-ins with one key, on
     /// two nodes, make one account (a known identity needs no lock: it only gets touched).
     public func signIn(
-        _ tx: any Transaction, method: String, subject: String, detail: String, linkingTo: UserID?
+        _ tx: any Transaction, method: String, subject: String, detail: String, displayName: String = "",
+        linkingTo: UserID?
     ) throws -> SignIn {
         let now = clock.now()
         var existing = try tx.accounts.identity(method: method, subject: subject)
@@ -47,7 +48,7 @@ public struct AccountService: Sendable {
             _ = try tx.accounts.add(Identity(userID: linkingTo, method: method, subject: subject, detail: detail, at: now))
             return SignIn(userID: linkingTo, created: false)
         }
-        let user = try tx.accounts.createUser(displayName: "", at: now)
+        let user = try tx.accounts.createUser(displayName: displayName, at: now)
         _ = try tx.accounts.add(Identity(userID: user.id, method: method, subject: subject, detail: detail, at: now))
         return SignIn(userID: user.id, created: true)
     }

@@ -69,6 +69,14 @@ public struct Regulation: Sendable {
         }
     }
 
+    /// Throws 429 when a subject is banned now, recording nothing: for the step before an
+    /// attempt (a Trustee start), so a banned address causes no upstream call.
+    public func refuseIfBanned(method: String, subjects: [Subject]) throws {
+        let now = clock.now()
+        let seconds = try storage.write { tx in try standing(tx, method: method, subjects: subjects, now: now).banSeconds }
+        if let seconds { throw tooMany(seconds) }
+    }
+
     /// Seconds until every ban on the subjects ends (a subject that has reached the limit is
     /// banned now), and whether the attempts in flight fill the limit of a subject not banned.
     /// Holds each subject's lock until the transaction ends, taken in one order everywhere.

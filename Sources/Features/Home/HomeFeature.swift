@@ -13,7 +13,7 @@ public struct HomeFeature: Feature {
     let health: DatabaseHealth
 
     public init(loginMethods: [LoginMethod], version: String, healthCheckInterval: Duration = .seconds(1)) {
-        self.loginMethods = LoginMethodCatalog.merged(available: loginMethods)
+        self.loginMethods = loginMethods
         self.version = version
         health = DatabaseHealth(interval: healthCheckInterval)
     }
@@ -28,18 +28,28 @@ public struct HomeFeature: Feature {
             // The same page for every visitor with the same `next` (a validated local path);
             // only the common case, without one, is kept, so visitors cannot fill the cache.
             return try context.page(
-                "login", title: "Sign in", ["methods": methodCards(next: next)], csrf: true, sameFor: next == nil ? "" : nil)
+                "login", title: "Sign in",
+                ["methods": methodCards(next: next), "next": next ?? "", "trusteeOffered": trusteeOffered], csrf: true,
+                sameFor: next == nil ? "" : nil)
         }
         routes.api(.get, "/api/status") { context in
             health.reading(context.storage, logger: context.logger, version: version).response
         }
     }
 
+    private var trusteeOffered: Bool { loginMethods.contains { $0.id == "trustee" && $0.path != nil } }
+
     private func methodCards(next: String? = nil) -> [[String: Any]] {
         loginMethods.map { method in
             var card: [String: Any] = ["id": method.id, "name": method.name, "summary": method.summary]
-            if let path = method.path {
+            switch method.availability {
+            case .offered(let path):
                 card["path"] = next.map { "\(path)?next=\(URLEncoding.component($0))" } ?? path
+                // The Trustee card shows the QR code on the login page itself (its script starts
+                // an attempt once the page is visible; without script, the card's link remains).
+                card["inlineTrustee"] = method.id == "trustee"
+            case .notSetUp: card["notSetUp"] = true
+            case .upcoming: card["upcoming"] = true
             }
             return card
         }

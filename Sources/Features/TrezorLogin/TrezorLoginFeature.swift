@@ -4,14 +4,16 @@ import Storage
 import Web
 
 /// `GET /login/trezor`, `POST /login/trezor/challenge`, `POST /login/trezor/verify`.
-public struct TrezorLoginFeature: Feature {
+public struct TrezorLoginFeature: LoginMethodFeature {
     let service: TrezorLoginService
 
     public init(service: TrezorLoginService) {
         self.service = service
     }
 
-    public static let loginMethod = LoginMethodCatalog.method(TrezorLoginService.method)!.available(at: "/login/trezor")
+    public let loginMethod = LoginMethod(
+        id: TrezorLoginService.method, name: "Trezor",
+        summary: "Confirm a sign-in challenge on your Trezor hardware wallet.", availability: .offered(path: "/login/trezor"))
 
     struct ChallengeBody: Encodable {
         let challengeHidden: String

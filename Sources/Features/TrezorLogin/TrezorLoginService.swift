@@ -89,6 +89,7 @@ public struct TrezorLoginService: Sendable {
     let accounts: AccountService
     let regulation: Regulation
     let sessions: SessionManager
+    let step: SignInStep
 
     public init(
         settings: TrezorSettings, storage: any Storage, clock: any WallClock, random: any RandomSource,
@@ -101,6 +102,7 @@ public struct TrezorLoginService: Sendable {
         self.accounts = accounts
         self.regulation = regulation
         self.sessions = sessions
+        step = SignInStep(storage: storage, accounts: accounts, regulation: regulation, sessions: sessions)
     }
 
     /// A fresh challenge for this session: 32 random bytes, and the time for the device to show.
@@ -180,37 +182,22 @@ public struct TrezorLoginService: Sendable {
         return challenge
     }
 
-    private enum Accepted {
-        case signedIn(IssuedSession, AccountService.SignIn)
-        case belongsToAnotherAccount
-    }
-
-    /// The login, all in one transaction: the challenge used, the account found or made, the
-    /// attempt forgiven, the session rotated.
+    /// The login, all in one transaction (the shared sign-in step): the challenge used, the
+    /// account found or made, the attempt forgiven, the session rotated.
     private func signIn(
         key: String, address: String, challenge: Stored<TrezorChallenge>, session: Stored<Session>,
         reservation: Regulation.Reservation, client: Request
     ) throws -> Outcome {
         let now = clock.now()
-        let accepted = try storage.write { tx -> Accepted? in
-            guard try tx.trezorChallenges.markUsed(challenge.id, at: now) else { return nil }
-            try regulation.forgive(tx, reservation)
-            let signIn: AccountService.SignIn
-            do {
-                signIn = try accounts.signIn(tx, method: Self.method, subject: key, detail: address, linkingTo: session.userID)
-            } catch AccountService.SignInError.belongsToAnotherAccount {
-                return .belongsToAnotherAccount
-            }
-            let issued = try sessions.issue(
-                tx, userID: signIn.userID, replacing: session.id, ipAddress: client.remoteAddress, userAgent: client.userAgent)
-            return .signedIn(issued, signIn)
-        }
-        switch accepted {
-        case .signedIn(let issued, let signIn):
-            return Outcome(session: issued, created: signIn.created, linked: session.userID != nil)
-        case .belongsToAnotherAccount:
+        do {
+            let completion = try step.finish(
+                SignInStep.Proof(method: Self.method, subject: key, detail: address), session: session,
+                reservation: reservation, client: client,
+                consume: { tx in try tx.trezorChallenges.markUsed(challenge.id, at: now) })
+            return Outcome(session: completion.session, created: completion.created, linked: completion.linked)
+        } catch SignInStep.Refusal.belongsToAnotherAccount {
             throw HTTPError(.conflict, "This Trezor is already linked to another account. Sign out and sign in with it instead.")
-        case nil:
+        } catch SignInStep.Refusal.alreadyUsed {
             throw Self.unauthorized("This sign-in request was already used. Please start again.")
         }
     }

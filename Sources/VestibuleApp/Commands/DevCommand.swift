@@ -34,10 +34,11 @@ struct DevCommand: AsyncParsableCommand {
         let run = ServerRun(application: application, logger: logger)
         let server = try run.start()
 
-        let site = NginxSite(
+        var site = NginxSite(
             sourceDirectory: Self.absolute(nginxDirectory), publicDirectory: Self.absolute(publicDirectory),
             socketPath: Self.absolute(socketPath), runtimeDirectory: Self.absolute("var/nginx"),
             port: configuration.httpPort)
+        site.sandboxSocketPath = Self.absolute(configuration.sandboxSocket)
         let nginx: NginxProcess
         do {
             try site.render()

@@ -19,14 +19,15 @@ struct PurgeCommand: AsyncParsableCommand {
         let retention = TimeInterval(configuration.trustedLogin.logRetentionDays * 86400)
         let (sessions, challenges, regulation, grants, logs) = try storage.write { tx in
             (try tx.sessions.purge(now: now, idleTimeout: configuration.session.idleTimeout, anonymousLifetime: 3600),
-             try tx.trezorChallenges.purge(now: now),
+             // Trustee attempts are kept an hour past their end, so a late poll still reads its answer.
+             try tx.trezorChallenges.purge(now: now) + tx.trusteeAttempts.purge(before: now.addingTimeInterval(-3600)),
              try tx.regulation.purge(now: now, findTime: configuration.regulation.findTime),
              try tx.grants.purgeExpired(now: now, team: nil),
              try tx.teamLogs.purge(before: now.addingTimeInterval(-retention))
                 + tx.nonces.purgeRequestNonces(before: now.addingTimeInterval(-3600)))
         }
         print("""
-            purged \(sessions) session(s), \(challenges) Trezor challenge(s), \(regulation) regulation record(s), \
+            purged \(sessions) session(s), \(challenges) sign-in request(s) (Trezor, Trustee), \(regulation) regulation record(s), \
             \(grants) expired grant(s), \(logs) log record(s) older than \(configuration.trustedLogin.logRetentionDays) days
             """)
     }

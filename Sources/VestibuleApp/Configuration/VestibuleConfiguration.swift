@@ -4,6 +4,8 @@ import Features
 import Foundation
 import Logging
 import Outbound
+import Providers
+import Sandbox
 import StoragePostgres
 import SystemPackage
 import Web
@@ -15,6 +17,8 @@ public struct VestibuleConfiguration: Sendable {
     /// The address people type: scheme, host and port. Decides `Secure` cookies and HSTS.
     public var publicURL: PublicURL
     public var listen: ListenAddress
+    /// The provider emulators' own FastCGI socket (sandbox only), beside the program's.
+    public var sandboxSocket: String
     public var threads: Int
     public var maxBodySize: Int
     /// Over TCP, the web servers allowed to connect: `FCGI_WEB_SERVER_ADDRS`, as libfcgi reads it.
@@ -29,6 +33,8 @@ public struct VestibuleConfiguration: Sendable {
     /// The port `vestibule dev` gives nginx.
     public var httpPort: Int
     public var trezor: TrezorSettings
+    /// Trustee sign-in as configured; `trusteeInEffect` is what the program uses.
+    public var trustee: TrusteeSettings
     public var regulation: RegulationSettings
     public var trustedLogin: TrustedLoginSettings
     /// Outbound requests may reach loopback and private networks: development and tests only.
@@ -36,6 +42,17 @@ public struct VestibuleConfiguration: Sendable {
     /// Outbound calls in flight at once, in all and per team: the excess is a 503 at once.
     public var outboundMaxInFlight: Int
     public var outboundMaxInFlightPerTeam: Int
+
+    /// Trustee as the program uses it: with the sandbox on and no endpoint set, the emulator
+    /// behind this site's own nginx (at the public URL, which `dev` may still change), with its key.
+    public var trusteeInEffect: TrusteeSettings {
+        var settings = trustee
+        if settings.endpoint == nil, sandbox {
+            settings.endpoint = publicURL.origin + "/sandbox/trustee/graphql"
+            settings.merchantWebKey = settings.merchantWebKey ?? TrusteeEmulator.merchantWebKey
+        }
+        return settings
+    }
 
     public static let defaultDatabasePath = "var/vestibule.sqlite"
     public static let defaultSocketPath = "var/vestibule.sock"
@@ -100,6 +117,13 @@ public struct VestibuleConfiguration: Sendable {
         default: listen = .unixSocket(path: socket, mode: socketMode)
         }
         let allowedPeers = try readAllowedPeers(reader, listen: listen)
+        // The emulators' socket sits beside the program's.
+        var sandboxDefault = "var/vestibule-sandbox.sock"
+        if case .unixSocket(let path, _) = listen {
+            let directory = (path as NSString).deletingLastPathComponent
+            sandboxDefault = directory.isEmpty ? "vestibule-sandbox.sock" : directory + "/vestibule-sandbox.sock"
+        }
+        let sandbox = try reader.bool("sandbox", default: developmentDefaults)
         let idle = try reader.int("session.idleTimeout", default: 8 * 3600, in: 60...(90 * 86400))
         let absolute = try reader.int("session.absoluteTimeout", default: 7 * 86400, in: 60...(365 * 86400))
         let threads = try reader.int("threads", default: 16, in: 1...256)
@@ -111,13 +135,14 @@ public struct VestibuleConfiguration: Sendable {
         return VestibuleConfiguration(
             publicURL: publicURL,
             listen: listen,
+            sandboxSocket: try nonEmpty(reader, "sandboxSocket", default: sandboxDefault),
             threads: threads,
             maxBodySize: try reader.int("maxBodySize", default: 1 << 20, in: 1024...(64 << 20)),
             allowedPeers: allowedPeers,
             database: try readDatabase(reader),
             templatesPath: try nonEmpty(reader, "templates", default: "templates"),
             secretKeyFile: try nonEmpty(reader, "secretKeyFile", default: "var/secret.key"),
-            sandbox: try reader.bool("sandbox", default: developmentDefaults),
+            sandbox: sandbox,
             logLevel: try reader.parsed(
                 "logLevel", default: .info, expected: "one of trace, debug, info, notice, warning, error, critical",
                 Logger.Level.init(rawValue:)),
@@ -126,6 +151,7 @@ public struct VestibuleConfiguration: Sendable {
                 secureCookies: publicURL.isHTTPS),
             httpPort: try reader.int("http.port", default: 8080, in: 1...65535),
             trezor: try readTrezor(reader, publicURL: publicURL),
+            trustee: try readTrustee(reader),
             regulation: RegulationSettings(
                 maxFailures: try reader.int("regulation.maxFailures", default: 3, in: 1...1_000_000),
                 findTime: TimeInterval(try reader.int("regulation.findTime", default: 120, in: 1...86400)),
@@ -159,6 +185,56 @@ public struct VestibuleConfiguration: Sendable {
             manifestAppName: try nonEmpty(reader, "trezor.manifestAppName", default: "Vestibule"),
             manifestAppURL: publicURL.origin,
             challengeLifetime: TimeInterval(try reader.int("trezor.challengeLifetime", default: 300, in: 30...3600)))
+    }
+
+    /// Trustee's settings (docs/trustee.md).
+    private static func readTrustee(_ reader: SettingsReader) throws -> TrusteeSettings {
+        var endpoint: String? = try reader.parsed(
+            "trustee.endpoint", default: "", expected: "an http or https URL") { text -> String? in
+                guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(),
+                    scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty, url.user == nil
+                else { return nil }
+                return text
+            }
+        if endpoint == "" { endpoint = nil }
+        let key = try secret(reader, "trustee.merchantWebKey")
+        let codes = TrusteeStatusCodes.defaults
+        func list(_ name: String, _ fallback: [String]) throws -> [String] {
+            let text = try reader.string("trustee.statusCodes.\(name)", default: fallback.joined(separator: ","))
+            let values = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !values.isEmpty else {
+                throw ConfigurationError(key: "trustee.statusCodes.\(name)", source: nil, problem: "must list at least one code (comma-separated)")
+            }
+            return values
+        }
+        let template = try reader.string("trustee.linkTemplate", default: "")
+        return TrusteeSettings(
+            endpoint: endpoint, merchantWebKey: key,
+            requestType: try nonEmpty(reader, "trustee.requestType", default: "login"),
+            linkField: try nonEmpty(reader, "trustee.linkField", default: "link"),
+            linkTemplate: template.isEmpty ? nil : template,
+            statusCodes: TrusteeStatusCodes(
+                pending: try list("pending", codes.pending), approved: try list("approved", codes.approved),
+                denied: try list("denied", codes.denied), expired: try list("expired", codes.expired)),
+            checkInterval: TimeInterval(try reader.int("trustee.checkInterval", default: 2, in: 1...60)),
+            attemptLifetime: TimeInterval(try reader.int("trustee.attemptLifetime", default: 300, in: 30...3600)))
+    }
+
+    /// A secret given as `KEY` or in the file `KEY + "File"` (not both); nil when neither is set.
+    /// The value never appears in a message.
+    private static func secret(_ reader: SettingsReader, _ key: String) throws -> String? {
+        let value = try reader.string(key, default: "")
+        let file = try reader.string(key + "File", default: "")
+        if !value.isEmpty, !file.isEmpty {
+            throw ConfigurationError(key: key, source: nil, problem: "is set twice: give \(key) or \(key)File, not both")
+        }
+        guard !file.isEmpty else { return value.isEmpty ? nil : value }
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw ConfigurationError(key: key + "File", source: nil, problem: "names a file that cannot be read: \(file)")
+        }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw ConfigurationError(key: key + "File", source: nil, problem: "names an empty file: \(file)") }
+        return trimmed
     }
 
     /// `database`: a file path (SQLite) or a `postgres://` / `postgresql://` URL; the URL's

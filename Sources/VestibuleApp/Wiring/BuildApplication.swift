@@ -3,6 +3,8 @@ import Features
 import Foundation
 import Logging
 import Outbound
+import Providers
+import Sandbox
 import Storage
 import Support
 import Web
@@ -12,6 +14,8 @@ public struct BuiltApplication: Sendable {
     public let configuration: VestibuleConfiguration
     public let storage: any Storage
     public let web: WebApplication
+    /// The provider emulators, served on their own socket and threads (sandbox only).
+    public let sandboxWeb: WebApplication?
 }
 
 /// Builds the application from its configuration: storage (migrated), the secret key (checked
@@ -34,6 +38,7 @@ public func buildApplication(_ configuration: VestibuleConfiguration, logger: Lo
     let trezor = TrezorLoginService(
         settings: configuration.trezor, storage: storage, clock: clock, random: random, accounts: accounts,
         regulation: regulation, sessions: sessions)
+    let signInStep = SignInStep(storage: storage, accounts: accounts, regulation: regulation, sessions: sessions)
 
     let teams = TeamService(storage: storage, clock: clock, random: random, secretKey: secretKey)
     let upgraded = try teams.upgradeLookups()
@@ -48,17 +53,35 @@ public func buildApplication(_ configuration: VestibuleConfiguration, logger: Lo
     let trustedLogin = TrustedLoginServices(
         teams: teams, settings: configuration.trustedLogin, http: outbound, gate: gate, secretKey: secretKey, random: random)
 
-    var features: [any Feature] = [
-        AccountFeature(accounts: accounts), TrezorLoginFeature(service: trezor), TrustedLoginFeature(services: trustedLogin),
+    // Provider endpoints are the operator's choice (the emulator on this machine, in the sandbox):
+    // their client is not the SSRF-guarded one above, which serves URLs outsiders choose.
+    let providerHTTP = CurlHTTPClient(policy: AddressPolicy(allowPrivateNetworks: true), userAgent: "Vestibule/\(VestibuleVersion.current)")
+    let providerGate = OutboundGate(total: configuration.outboundMaxInFlight, perKey: configuration.outboundMaxInFlight)
+    let trusteeSettings = configuration.trusteeInEffect
+    let trustee = trusteeSettings.isConfigured
+        ? TrusteeLoginService(
+            client: TrusteeGraphQLClient(settings: trusteeSettings, http: providerHTTP), storage: storage, clock: clock,
+            random: random, regulation: regulation, step: signInStep, gate: providerGate)
+        : nil
+
+    let loginMethods: [any LoginMethodFeature] = [TrusteeLoginFeature(service: trustee), TrezorLoginFeature(service: trezor)]
+    let methods = LoginMethodCatalog.methods(of: loginMethods)
+    var features: [any Feature] = loginMethods + [
+        AccountFeature(accounts: accounts, methodNames: LoginMethodNames(methods)), TrustedLoginFeature(services: trustedLogin),
     ]
+    var sandboxWeb: WebApplication?
     if configuration.sandbox {
         logger.warning("sandbox is on: provider emulators and test aids are mounted; never use this in production")
-        features.append(SandboxFeature(clock: sandboxClock))
+        features.append(SandboxAids(clock: sandboxClock))
+        sandboxWeb = WebApplication(
+            features: [TrusteeEmulatorFeature(emulator: TrusteeEmulator(clock: clock))], environment: environment,
+            strictTransportSecurity: configuration.publicURL.isHTTPS, publicOrigin: configuration.publicURL.origin,
+            logger: logger)
     }
-    features.append(HomeFeature(loginMethods: [TrezorLoginFeature.loginMethod], version: VestibuleVersion.current))
+    features.append(HomeFeature(loginMethods: methods, version: VestibuleVersion.current))
 
     let web = WebApplication(
         features: features, environment: environment,
         strictTransportSecurity: configuration.publicURL.isHTTPS, publicOrigin: configuration.publicURL.origin, logger: logger)
-    return BuiltApplication(configuration: configuration, storage: storage, web: web)
+    return BuiltApplication(configuration: configuration, storage: storage, web: web, sandboxWeb: sandboxWeb)
 }

@@ -7,6 +7,8 @@ public struct NginxSite: Sendable {
     public var sourceDirectory: String
     public var publicDirectory: String
     public var socketPath: String
+    /// The provider emulators' socket (the `sandboxSocket` setting): beside `socketPath` by default.
+    public var sandboxSocketPath: String
     /// Several nodes (`HOST:PORT` each): the site runs `upstream-cluster.conf` instead of
     /// `upstream.conf`'s one socket.
     public var clusterNodes: [String]?
@@ -38,6 +40,7 @@ public struct NginxSite: Sendable {
         self.sourceDirectory = sourceDirectory
         self.publicDirectory = publicDirectory
         self.socketPath = socketPath
+        sandboxSocketPath = (socketPath as NSString).deletingLastPathComponent + "/vestibule-sandbox.sock"
         self.runtimeDirectory = runtimeDirectory
         self.port = port
     }
@@ -101,6 +104,7 @@ public struct NginxSite: Sendable {
         case "locations.conf":
             replacements.append(("root /srv/vestibule/public;", "root \(publicDirectory);"))
             replacements.append(("/var/log/nginx/vestibule.access.log", accessLogPath))
+            replacements.append(("unix:/run/vestibule/vestibule-sandbox.sock", "unix:\(sandboxSocketPath)"))
         case "upstream.conf":
             replacements.append(("unix:/run/vestibule/vestibule.sock", "unix:\(socketPath)"))
         case "upstream-cluster.conf":

@@ -9,7 +9,13 @@ struct ServerRun {
     let logger: Logger
     var drainTimeout: Duration = .seconds(9)
 
-    func start() throws -> FastCGIServer {
+    /// The program's server and, with the sandbox on, the emulators' own.
+    struct Servers {
+        let main: FastCGIServer
+        let sandbox: FastCGIServer?
+    }
+
+    func start() throws -> Servers {
         let configuration = application.configuration
         let server = FastCGIServer(
             configuration: .init(
@@ -17,14 +23,30 @@ struct ServerRun {
                 allowedPeers: configuration.allowedPeers),
             responder: application.web, logger: logger)
         try server.start()
-        return server
+        guard let sandboxWeb = application.sandboxWeb else { return Servers(main: server, sandbox: nil) }
+        // The emulators answer the program's own outbound calls: on workers of their own, so a
+        // handler waiting on an emulator never waits for a worker of its own pool.
+        let sandbox = FastCGIServer(
+            configuration: .init(address: .unixSocket(path: configuration.sandboxSocket, mode: 0o660), threads: 4),
+            responder: sandboxWeb, logger: logger)
+        do {
+            try sandbox.start()
+        } catch {
+            server.stop()
+            _ = server.waitUntilStopped(timeout: drainTimeout)
+            throw error
+        }
+        logger.info("sandbox emulators listening", metadata: ["socket": "\(configuration.sandboxSocket)"])
+        return Servers(main: server, sandbox: sandbox)
     }
 
-    func stop(_ server: FastCGIServer) {
-        server.stop()
-        if !server.waitUntilStopped(timeout: drainTimeout) {
+    func stop(_ servers: Servers) {
+        servers.main.stop()
+        servers.sandbox?.stop()
+        if !servers.main.waitUntilStopped(timeout: drainTimeout) {
             logger.warning("requests still running after the drain timeout; exiting anyway")
         }
+        _ = servers.sandbox?.waitUntilStopped(timeout: .seconds(1))
         application.storage.close()
         logger.info("stopped")
     }

@@ -3,8 +3,10 @@ import Support
 import Web
 
 /// Test and development aids, mounted only when the configuration turns the sandbox on (the dev
-/// stack and the tests do; production never should). The provider emulators live beside them.
-public struct SandboxFeature: Feature {
+/// stack and the tests do; production never should). They run on the program's own workers (a
+/// test stops the server mid-request with `/sandbox/delay`); the provider emulators have their
+/// own FastCGI server and threads (`SandboxServer`).
+public struct SandboxAids: Feature {
     let clock: AdjustableClock
 
     public init(clock: AdjustableClock) {
