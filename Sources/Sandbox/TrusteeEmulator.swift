@@ -37,7 +37,12 @@ public final class TrusteeEmulator: Sendable {
         var wallet: (token: String, name: String?, phone: String?)?
     }
 
+    /// How the emulator answers GraphQL: as Trustee would, as a server that is down (503), or
+    /// with garbage (HTML with 200): for tests of what a person sees when Trustee misbehaves.
+    public enum Mode: String, Sendable { case normal, down, garbage }
+
     struct State: Sendable {
+        var mode = Mode.normal
         var requests: [String: Request] = [:]
         var order: [String] = []
         var calls: [String: Int] = ["siteStartRequest": 0, "siteCheckRequest": 0]
@@ -48,6 +53,11 @@ public final class TrusteeEmulator: Sendable {
 
     public init(clock: any WallClock) {
         self.clock = clock
+    }
+
+    var mode: Mode {
+        get { state.withLock { $0.mode } }
+        set { state.withLock { $0.mode = newValue } }
     }
 
     /// How many times each mutation was called: lets tests see what the polls cost upstream.

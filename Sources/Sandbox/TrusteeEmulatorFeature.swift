@@ -19,6 +19,13 @@ public struct TrusteeEmulatorFeature: Feature {
         routes.api(.get, "/sandbox/trustee/stats") { _ in
             .json(emulator.calls())
         }
+        routes.api(.post, "/sandbox/trustee/mode") { context in
+            guard let mode = TrusteeEmulator.Mode(rawValue: context.request.query["set"] ?? "") else {
+                throw HTTPError.badRequest("Give set=normal, set=down or set=garbage.", field: "set")
+            }
+            emulator.mode = mode
+            return .json(["mode": mode.rawValue])
+        }
         routes.page(.get, "/sandbox/trustee/phone") { context in
             try phonePage(context, notice: context.request.query["done"].flatMap { Self.notices[$0] })
         }
@@ -70,6 +77,11 @@ public struct TrusteeEmulatorFeature: Feature {
 
     /// Answers as a GraphQL server does: 200 with `data`, or with `errors` and `data: null`.
     func graphQL(_ body: [UInt8]) -> Response {
+        switch emulator.mode {
+        case .normal: break
+        case .down: return .text("Service Unavailable", status: .serviceUnavailable)
+        case .garbage: return .html("<html><body>Welcome to nginx!</body></html>")
+        }
         guard let request = try? JSONValue.parse(body), let query = request["query"]?.string else {
             return errors("The body must be JSON with a query.", path: nil)
         }

@@ -174,7 +174,7 @@ struct HTTPClient: Sendable {
 
 /// A browser's cookie jar, enough for one site: name → value, updated from Set-Cookie.
 final class CookieJar: @unchecked Sendable {
-    private(set) var cookies: [String: String] = [:]
+    var cookies: [String: String] = [:]
 
     func absorb(_ response: HTTPClient.Response) {
         for header in response.headers("Set-Cookie") {
