@@ -2,6 +2,7 @@ import TestSupport
 import FastCGI
 import Foundation
 import StoragePostgres
+import Providers
 import Testing
 @testable import VestibuleApp
 
@@ -137,6 +138,39 @@ import Testing
         #expect(await error(env: ["VESTIBULE_SOCKET": "db.example:9000"]).contains("socket"))
         #expect(await error(env: ["VESTIBULE_SOCKET": ":9000", "FCGI_WEB_SERVER_ADDRS": "nginx-host"]).contains("not one"))
         #expect(try await load(env: ["VESTIBULE_SOCKET": "var/v.sock"]).listen == .unixSocket(path: "var/v.sock", mode: 0o660))
+    }
+
+    @Test func trusteeSettings() async throws {
+        // Off by default; the sandbox's emulator behind this site's nginx when the sandbox is on.
+        #expect(try await load().trusteeInEffect.isConfigured == false)
+        let sandbox = try await load(env: ["VESTIBULE_SANDBOX": "true", "VESTIBULE_PUBLIC_URL": "http://127.0.0.1:9100"]).trusteeInEffect
+        #expect(sandbox.endpoint == "http://127.0.0.1:9100/sandbox/trustee/graphql")
+        #expect(sandbox.merchantWebKey == "sandbox-merchant-web-key")
+        #expect(sandbox.statusCodes == .defaults && sandbox.checkInterval == 2 && sandbox.attemptLifetime == 300)
+        #expect(sandbox.requestType == "login" && sandbox.linkField == "link" && sandbox.linkTemplate == nil)
+
+        let keyFile = NSTemporaryDirectory() + "vestibule-mwk-\(UUID().uuidString)"
+        try "mwk-from-file\n".write(toFile: keyFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: keyFile) }
+        let file = """
+            {"trustee": {"endpoint": "https://trustee.internal/graphql", "merchantWebKeyFile": "\(keyFile)",
+              "requestType": "auth", "linkField": "deeplink", "linkTemplate": "trustee://login/{uniqueKeyForRequest}",
+              "statusCodes": {"approved": "1, OK ,yes"}, "checkInterval": 3, "attemptLifetime": 120}}
+            """
+        let configured = try await load(env: ["VESTIBULE_TRUSTEE_STATUS_CODES_DENIED": "2,no"], file: file).trusteeInEffect
+        #expect(configured.endpoint == "https://trustee.internal/graphql" && configured.merchantWebKey == "mwk-from-file")
+        #expect(configured.requestType == "auth" && configured.linkField == "deeplink")
+        #expect(configured.linkTemplate == "trustee://login/{uniqueKeyForRequest}")
+        #expect(configured.statusCodes.approved == ["1", "ok", "yes"] && configured.statusCodes.denied == ["2", "no"])
+        #expect(configured.statusCodes.pending == TrusteeStatusCodes.defaults.pending)
+        #expect(configured.checkInterval == 3 && configured.attemptLifetime == 120)
+
+        let twice = await error(env: ["VESTIBULE_TRUSTEE_MERCHANT_WEB_KEY": "abc", "VESTIBULE_TRUSTEE_MERCHANT_WEB_KEY_FILE": keyFile])
+        #expect(twice.contains("trustee.merchantWebKey") && !twice.contains("abc"))
+        #expect(await error(env: ["VESTIBULE_TRUSTEE_ENDPOINT": "ftp://x/graphql"]).contains("trustee.endpoint"))
+        #expect(await error(env: ["VESTIBULE_TRUSTEE_CHECK_INTERVAL": "0"]).contains("trustee.checkInterval"))
+        #expect(await error(env: ["VESTIBULE_TRUSTEE_STATUS_CODES_EXPIRED": " , "]).contains("trustee.statusCodes.expired"))
+        #expect(await error(env: ["VESTIBULE_TRUSTEE_MERCHANT_WEB_KEY_FILE": "/nonexistent/key"]).contains("trustee.merchantWebKeyFile"))
     }
 
     @Test func environmentNamesFollowSwiftConfiguration() {

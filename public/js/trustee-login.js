@@ -29,8 +29,10 @@
   var busy = false;        // a start or a poll is on its way
   var started = false;
 
-  function say(text) {
+  // The status line; `waiting` shows the spinner (something is still to happen).
+  function say(text, waiting) {
     if (el.status.textContent !== text) el.status.textContent = text;
+    el.status.classList.toggle('progress', waiting !== false);
   }
 
   function show(node, visible) {
@@ -75,7 +77,7 @@
     el.placeholder.textContent = 'This QR code is no longer valid.';
     show(el.placeholder, true);
     show(el.retry, true);
-    say(text);
+    say(text, false);
   }
 
   function tick() {

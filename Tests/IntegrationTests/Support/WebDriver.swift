@@ -98,6 +98,16 @@ final class WebDriver: @unchecked Sendable {
         throw TestFailure("timed out waiting for \(what); at \((try? url) ?? "?")")
     }
 
+    /// A PNG of the first element matching `selector`, as it is drawn.
+    func elementScreenshot(_ selector: String) throws -> Data {
+        let element = try command("POST", "/element", ["using": "css selector", "value": selector]) as? [String: Any]
+        guard let id = element?.values.first as? String else { throw TestFailure("no element \(selector)") }
+        guard let base64 = try command("GET", "/element/\(id)/screenshot") as? String, let png = Data(base64Encoded: base64) else {
+            throw TestFailure("no screenshot of \(selector)")
+        }
+        return png
+    }
+
     /// Saves a PNG of the viewport as a test artifact (test-artifacts/, not committed).
     func screenshot(_ name: String) throws {
         guard let base64 = try command("GET", "/screenshot") as? String, let png = Data(base64Encoded: base64) else {
