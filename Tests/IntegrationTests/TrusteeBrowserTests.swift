@@ -46,6 +46,11 @@ import Testing
         #expect(try browser.text("#trustee-countdown").hasPrefix("Expires in "))
         try browser.wait("the waiting message") { try status(browser).contains("Trustee app") }
         try browser.screenshot("trustee-page")
+        // As a phone shows it: the QR code and the "Open in Trustee" button fit the width.
+        try browser.resize(width: 390, height: 844)
+        #expect(try browser.script("return document.documentElement.scrollWidth <= window.innerWidth") as? Bool == true)
+        try browser.screenshot("trustee-page-phone-width")
+        try browser.resize(width: 1280, height: 900)
 
         let phone = try WebDriver()
         try phone.open(base + "/sandbox/trustee/phone")

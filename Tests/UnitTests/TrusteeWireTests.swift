@@ -52,8 +52,13 @@ import Testing
         #expect(throws: TrusteeError.noLink) { try TrusteeWire.start(bare, uniqueKey: "k", settings: settings, now: now) }
         other.linkTemplate = "trustee://login?key={uniqueKeyForRequest}"
         #expect(try TrusteeWire.start(bare, uniqueKey: "a b", settings: other, now: now).link == "trustee://login?key=a%20b")
-        let control = try JSONValue.parse(answer(#"{"link":"https://t.example/\n"}"#))
-        #expect(throws: TrusteeError.self) { try TrusteeWire.start(control, uniqueKey: "k", settings: settings, now: now) }
+        for bad in ["https://t.example/\n", "https://t.example/a b", "javascript:alert(1)", " JavaScript:alert(1)",
+                    "data:text/html,x", "VBScript:x", "no-scheme", "//t.example/x"] {
+            let result = JSONValue.object([("link", .string(bad))])
+            #expect(throws: TrusteeError.self, "\(bad)") { try TrusteeWire.start(result, uniqueKey: "k", settings: settings, now: now) }
+        }
+        let app = JSONValue.object([("link", .string("trustee://login?key=k"))])
+        #expect(try TrusteeWire.start(app, uniqueKey: "k", settings: settings, now: now).link == "trustee://login?key=k")
     }
 
     @Test func anAbsentExpiryIsTheAttemptLifetime() throws {

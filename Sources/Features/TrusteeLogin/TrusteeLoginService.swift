@@ -63,7 +63,7 @@ public struct TrusteeLoginService: Sendable {
             return try tx.trusteeAttempts.insert(
                 TrusteeAttempt(
                     publicID: Base64URL.encode(random.bytes(18)), sessionID: session.id, uniqueKey: uniqueKey,
-                    link: started.link, createdAt: now, expiresAt: max(started.expiresAt, now + 10)))
+                    link: started.link, createdAt: now, expiresAt: started.expiresAt))
         }
     }
 

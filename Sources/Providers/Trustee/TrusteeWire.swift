@@ -125,9 +125,14 @@ public enum TrusteeWire {
         } else {
             throw .noLink
         }
-        guard link.utf8.count <= 2048, !link.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-            throw .malformed("the link is longer than 2048 bytes or holds control characters")
+        guard link.utf8.count <= 2048, !link.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) else {
+            throw .malformed("the link is longer than 2048 bytes or holds spaces or control characters")
         }
+        // The page puts the link in an "Open in Trustee" href: only a URL with a scheme, and
+        // never one that runs or embeds content in this site's page.
+        guard let scheme = link.wholeMatch(of: /([A-Za-z][A-Za-z0-9+.\-]*):.+/)?.1.lowercased(),
+            !["javascript", "data", "vbscript", "file", "blob", "about"].contains(scheme)
+        else { throw .malformed("the link is not a URL Vestibule will offer: \(link.prefix(40))") }
         return TrusteeStart(link: link, expiresAt: expiry(result["resRequestWillExpire"]) ?? now + settings.attemptLifetime)
     }
 

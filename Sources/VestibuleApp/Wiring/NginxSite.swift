@@ -49,7 +49,7 @@ public struct NginxSite: Sendable {
         public let description: String
     }
 
-    static let sharedFiles = ["http.conf", "locations.conf", "fastcgi-pass.conf", "security-headers.conf"]
+    static let sharedFiles = ["http.conf", "locations.conf", "fastcgi-pass.conf", "sandbox-pass.conf", "security-headers.conf"]
 
     /// The upstream file this site runs.
     var upstreamFile: String { clusterNodes == nil ? "upstream.conf" : "upstream-cluster.conf" }
@@ -104,6 +104,7 @@ public struct NginxSite: Sendable {
         case "locations.conf":
             replacements.append(("root /srv/vestibule/public;", "root \(publicDirectory);"))
             replacements.append(("/var/log/nginx/vestibule.access.log", accessLogPath))
+        case "sandbox-pass.conf":
             replacements.append(("unix:/run/vestibule/vestibule-sandbox.sock", "unix:\(sandboxSocketPath)"))
         case "upstream.conf":
             replacements.append(("unix:/run/vestibule/vestibule.sock", "unix:\(socketPath)"))

@@ -26,6 +26,8 @@ struct ServerRun {
         guard let sandboxWeb = application.sandboxWeb else { return Servers(main: server, sandbox: nil) }
         // The emulators answer the program's own outbound calls: on workers of their own, so a
         // handler waiting on an emulator never waits for a worker of its own pool.
+        let folder = (configuration.sandboxSocket as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         let sandbox = FastCGIServer(
             configuration: .init(address: .unixSocket(path: configuration.sandboxSocket, mode: 0o660), threads: 4),
             responder: sandboxWeb, logger: logger)

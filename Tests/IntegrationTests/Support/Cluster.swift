@@ -50,6 +50,8 @@ final class Cluster: @unchecked Sendable {
             "VESTIBULE_TEMPLATES": Stack.repositoryRoot + "/templates",
             "VESTIBULE_PUBLIC_URL": "http://127.0.0.1:\(clusterPort)",
             "VESTIBULE_SANDBOX": "true",
+            // Each node's emulators on a socket of their own (the nodes share a folder here).
+            "VESTIBULE_SANDBOX_SOCKET": directory + "/sandbox-\(index).sock",
             "VESTIBULE_THREADS": "4",
             "VESTIBULE_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "true",
         ]

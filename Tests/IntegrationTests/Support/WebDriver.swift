@@ -98,6 +98,11 @@ final class WebDriver: @unchecked Sendable {
         throw TestFailure("timed out waiting for \(what); at \((try? url) ?? "?")")
     }
 
+    /// Resizes the window (a phone's size, to see a page as a phone shows it).
+    func resize(width: Int, height: Int) throws {
+        try command("POST", "/window/rect", ["width": width, "height": height])
+    }
+
     /// A PNG of the first element matching `selector`, as it is drawn.
     func elementScreenshot(_ selector: String) throws -> Data {
         let element = try command("POST", "/element", ["using": "css selector", "value": selector]) as? [String: Any]
