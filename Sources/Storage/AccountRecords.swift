@@ -4,6 +4,8 @@ import Foundation
 public struct User: Codable, Sendable, Equatable {
     public var displayName: String
     public var createdAt: Date
+    /// A label the person may give (team member lists); never verified, never mailed.
+    public var email: String?
 
     public init(displayName: String, createdAt: Date) {
         self.displayName = displayName

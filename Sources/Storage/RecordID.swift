@@ -70,4 +70,6 @@ public typealias TrezorChallengeID = RecordID<TrezorChallenge>
 public typealias TrusteeAttemptID = RecordID<TrusteeAttempt>
 public typealias RegulationAttemptID = RecordID<RegulationAttempt>
 public typealias TeamID = RecordID<Team>
+public typealias MembershipID = RecordID<Membership>
+public typealias APITokenID = RecordID<APIToken>
 public typealias GrantID = RecordID<Grant>

@@ -33,6 +33,8 @@ public protocol Transaction {
     var trusteeAttempts: any TrusteeAttemptStore { get }
     var regulation: any RegulationStore { get }
     var teams: any TeamStore { get }
+    var memberships: any MembershipStore { get }
+    var apiTokens: any APITokenStore { get }
     var grants: any GrantStore { get }
     var teamLogs: any TeamLogStore { get }
     var nonces: any NonceStore { get }

@@ -9,6 +9,7 @@ public protocol AccountStore {
     func user(_ id: UserID) throws -> Stored<User>?
     func createUser(displayName: String, at time: Date) throws -> Stored<User>
     func rename(_ id: UserID, to name: String) throws
+    func setEmail(_ id: UserID, to email: String?) throws
     func identity(method: String, subject: String) throws -> Stored<Identity>?
     /// The user's identities, oldest first.
     func identities(of user: UserID) throws -> [Stored<Identity>]
@@ -99,6 +100,37 @@ public protocol TeamStore {
     /// The vendor's endpoint and signing key, found by verification at `time`.
     func setVerification(of id: TeamID, apiEndpoint: String, signatureKey: String, at time: Date) throws
     func setSignatureKey(of id: TeamID, to key: String) throws
+    /// The settings an admin edits; false when there is no such team.
+    func setSettings(of id: TeamID, name: String, apiEndpoint: String?, supportURL: String?) throws -> Bool
+    /// Deletes the team; its grants, logs, nonces and memberships go with it. False when there was none.
+    func delete(_ id: TeamID) throws -> Bool
+}
+
+/// Who belongs to which team, with which role.
+public protocol MembershipStore {
+    /// A new membership; `StorageError.conflict` when the user is a member already.
+    func add(_ membership: Membership) throws -> Stored<Membership>
+    func membership(team: TeamID, user: UserID) throws -> Stored<Membership>?
+    /// The team's members, oldest first.
+    func members(of team: TeamID) throws -> [Stored<Membership>]
+    /// The user's memberships, oldest first.
+    func teams(of user: UserID) throws -> [Stored<Membership>]
+    /// False when the user is not a member.
+    func setRole(team: TeamID, user: UserID, to role: TeamRole) throws -> Bool
+    /// False when the user was not a member.
+    func remove(team: TeamID, user: UserID) throws -> Bool
+    func count(team: TeamID, role: TeamRole) throws -> Int
+}
+
+/// Personal API tokens.
+public protocol APITokenStore {
+    func insert(_ token: APIToken) throws -> Stored<APIToken>
+    func token(lookup: String) throws -> Stored<APIToken>?
+    /// The user's tokens, newest first.
+    func tokens(of user: UserID) throws -> [Stored<APIToken>]
+    func touch(_ id: APITokenID, at time: Date) throws
+    /// Deletes one of `user`'s tokens; false when it is not theirs (or gone).
+    func delete(_ id: APITokenID, of user: UserID) throws -> Bool
 }
 
 /// Support-access grants from customer sites.

@@ -13,6 +13,8 @@ public struct Team: Codable, Sendable, Equatable {
     public var verifiedAt: Date?
     public var createdAt: Date
     public var keysCycledAt: Date?
+    /// Where the team's customers ask for help (team settings).
+    public var supportURL: String?
 
     public init(name: String, credentials: TeamCredentials, createdAt: Date) {
         self.name = name

@@ -17,6 +17,10 @@ struct SQLAccountStore: AccountStore {
         try db.execute("UPDATE users SET display_name = ? WHERE id = ?", name, id)
     }
 
+    func setEmail(_ id: UserID, to email: String?) throws {
+        try db.execute("UPDATE users SET email = ? WHERE id = ?", email, id)
+    }
+
     func identity(method: String, subject: String) throws -> Stored<Identity>? {
         try db.first(Identity.sql.select + " WHERE method = ? AND subject = ?", [method.sqlValue, subject.sqlValue], Identity.stored)
     }

@@ -38,13 +38,14 @@ extension SQLRecord {
 }
 
 extension User: SQLRecord {
-    static let sql = TableSQL(table: "users", columns: ["display_name", "created_at"])
+    static let sql = TableSQL(table: "users", columns: ["display_name", "created_at", "email"])
 
     init(row: inout SQLRow) throws {
         self.init(displayName: try row.next(), createdAt: try row.next())
+        email = try row.next()
     }
 
-    var values: [SQLValue] { [displayName.sqlValue, createdAt.sqlValue] }
+    var values: [SQLValue] { [displayName.sqlValue, createdAt.sqlValue, email.sqlValue] }
 }
 
 extension Identity: SQLRecord {
@@ -126,7 +127,7 @@ extension Team: SQLRecord {
         table: "teams",
         columns: [
             "name", "status", "public_key", "bearer_lookup", "token_lookup", "api_key_lookup", "private_key_sealed",
-            "lookup_scheme", "api_endpoint", "signature_key", "verified_at", "created_at", "keys_cycled_at",
+            "lookup_scheme", "api_endpoint", "signature_key", "verified_at", "created_at", "keys_cycled_at", "support_url",
         ])
 
     init(row: inout SQLRow) throws {
@@ -144,11 +145,13 @@ extension Team: SQLRecord {
         self.signatureKey = signatureKey
         self.verifiedAt = verifiedAt
         keysCycledAt = try row.next()
+        supportURL = try row.next()
     }
 
     var values: [SQLValue] {
         [name.sqlValue, status.sqlValue] + credentials.values
-            + [apiEndpoint.sqlValue, signatureKey.sqlValue, verifiedAt.sqlValue, createdAt.sqlValue, keysCycledAt.sqlValue]
+            + [apiEndpoint.sqlValue, signatureKey.sqlValue, verifiedAt.sqlValue, createdAt.sqlValue, keysCycledAt.sqlValue,
+               supportURL.sqlValue]
     }
 }
 

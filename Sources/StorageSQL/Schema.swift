@@ -38,6 +38,8 @@ public enum Schema {
             numbered: true),
         SchemaTable(name: "login_bans", columns: ["method", "scope", "subject", "banned_until"], key: ["method", "scope", "subject"]),
         SchemaTable(Team.sql),
+        SchemaTable(Membership.sql),
+        SchemaTable(APIToken.sql),
         SchemaTable(Grant.sql),
         SchemaTable(SupportLogin.sql),
         SchemaTable(name: "login_attempts", columns: LoginAttempt.columns, key: ["id"]),

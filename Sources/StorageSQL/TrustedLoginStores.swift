@@ -52,6 +52,14 @@ struct SQLTeamStore: TeamStore {
     func setSignatureKey(of id: TeamID, to key: String) throws {
         try db.execute("UPDATE teams SET signature_key = ? WHERE id = ?", key, id)
     }
+
+    func setSettings(of id: TeamID, name: String, apiEndpoint: String?, supportURL: String?) throws -> Bool {
+        try db.execute("UPDATE teams SET name = ?, api_endpoint = ?, support_url = ? WHERE id = ?", name, apiEndpoint, supportURL, id) == 1
+    }
+
+    func delete(_ id: TeamID) throws -> Bool {
+        try db.execute("DELETE FROM teams WHERE id = ?", id) == 1
+    }
 }
 
 struct SQLGrantStore: GrantStore {

@@ -13,6 +13,7 @@ enum SQLiteMigrations {
         migrator.registerMigration("004-metadata", migrate: createMetadata)
         migrator.registerMigration("005-team-lookup-scheme", migrate: addTeamLookupScheme)
         migrator.registerMigration("006-trustee-attempts", migrate: createTrusteeAttempts)
+        migrator.registerMigration("007-team-members-and-api-tokens", migrate: createTeamMembersAndAPITokens)
         return migrator
     }
 
@@ -217,6 +218,30 @@ enum SQLiteMigrations {
             t.column("checked_at", .double)
             t.column("used_at", .double)
             t.column("created_account", .boolean).notNull().defaults(to: false)
+        }
+    }
+
+    /// Team administration: who belongs to which team with which role, and personal API tokens
+    /// (only an HMAC of each is kept).
+    private static func createTeamMembersAndAPITokens(_ db: Database) throws {
+        try db.alter(table: "teams") { t in t.add(column: "support_url", .text) }
+        try db.alter(table: "users") { t in t.add(column: "email", .text) }
+        try db.create(table: "team_members") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("team_id", .integer).notNull().references("teams", onDelete: .cascade)
+            t.column("user_id", .integer).notNull().indexed().references("users", onDelete: .cascade)
+            // owner, admin, member
+            t.column("role", .text).notNull()
+            t.column("created_at", .double).notNull()
+            t.uniqueKey(["team_id", "user_id"])
+        }
+        try db.create(table: "api_tokens") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("user_id", .integer).notNull().indexed().references("users", onDelete: .cascade)
+            t.column("name", .text).notNull()
+            t.column("lookup", .text).notNull().unique()
+            t.column("created_at", .double).notNull()
+            t.column("last_used_at", .double)
         }
     }
 }

@@ -178,6 +178,38 @@ import Testing
         #expect(try f.storage.count("trustee_attempts") == 2)
     }
 
+    @Test(arguments: Backend.allCases) func membershipsAndAPITokens(_ backend: Backend) throws {
+        let f = try Fixture(backend)
+        let team = try team(f)
+        let (ada, bob) = try f.write { tx in
+            (try tx.accounts.createUser(displayName: "Ada", at: Self.t0), try tx.accounts.createUser(displayName: "Bob", at: Self.t0))
+        }
+        let owner = try f.write { tx in try tx.memberships.add(Membership(teamID: team.id, userID: ada.id, role: .owner, at: Self.t0)) }
+        try f.write { tx in _ = try tx.memberships.add(Membership(teamID: team.id, userID: bob.id, role: .member, at: Self.t0 + 1)) }
+        #expect(throws: StorageError.self) {
+            try f.write { tx in try tx.memberships.add(Membership(teamID: team.id, userID: bob.id, role: .admin, at: Self.t0)) }
+        }
+        #expect(try f.read { tx in try tx.memberships.membership(team: team.id, user: ada.id) } == owner)
+        #expect(try f.read { tx in try tx.memberships.members(of: team.id).map(\.userID) } == [ada.id, bob.id])
+        #expect(try f.read { tx in try tx.memberships.teams(of: bob.id).map(\.teamID) } == [team.id])
+        #expect(try f.write { tx in try tx.memberships.setRole(team: team.id, user: bob.id, to: .admin) })
+        #expect(try f.read { tx in try tx.memberships.count(team: team.id, role: .admin) } == 1)
+        #expect(try f.read { tx in try tx.memberships.count(team: team.id, role: .owner) } == 1)
+        #expect(try f.write { tx in try tx.memberships.remove(team: team.id, user: bob.id) })
+        #expect(try !f.write { tx in try tx.memberships.remove(team: team.id, user: bob.id) })
+        #expect(try !f.write { tx in try tx.memberships.setRole(team: team.id, user: bob.id, to: .owner) })
+
+        let token = try f.write { tx in try tx.apiTokens.insert(APIToken(userID: ada.id, name: "CI", lookup: "l1", at: Self.t0)) }
+        _ = try f.write { tx in try tx.apiTokens.insert(APIToken(userID: ada.id, name: "laptop", lookup: "l2", at: Self.t0 + 5)) }
+        #expect(try f.read { tx in try tx.apiTokens.token(lookup: "l1") } == token)
+        #expect(try f.read { tx in try tx.apiTokens.tokens(of: ada.id).map(\.record.name) } == ["laptop", "CI"])
+        try f.write { tx in try tx.apiTokens.touch(token.id, at: Self.t0 + 9) }
+        #expect(try f.read { tx in try tx.apiTokens.token(lookup: "l1") }?.lastUsedAt == Self.t0 + 9)
+        #expect(try !f.write { tx in try tx.apiTokens.delete(token.id, of: bob.id) }, "another user's token is not theirs to revoke")
+        #expect(try f.write { tx in try tx.apiTokens.delete(token.id, of: ada.id) })
+        #expect(try f.read { tx in try tx.apiTokens.token(lookup: "l1") } == nil)
+    }
+
     @Test(arguments: Backend.allCases) func regulation(_ backend: Backend) throws {
         let f = try Fixture(backend)
         let ip = RegulationSubject(scope: "ip", value: "203.0.113.9")

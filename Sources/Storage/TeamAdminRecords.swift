@@ -1,0 +1,54 @@
+import Foundation
+
+/// A person's role in a team (spec: owner, admin, member; `editor` is read as member).
+public enum TeamRole: String, Sendable, Codable, CaseIterable, Comparable {
+    case member, admin, owner
+
+    /// The role a client names, with the Connector branch's `editor` as member.
+    public init?(named name: String) {
+        let lowered = name.lowercased()
+        if lowered == "editor" { self = .member; return }
+        self.init(rawValue: lowered)
+    }
+
+    private var rank: Int {
+        switch self {
+        case .member: return 0
+        case .admin: return 1
+        case .owner: return 2
+        }
+    }
+
+    public static func < (lhs: TeamRole, rhs: TeamRole) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// A user's membership of a team.
+public struct Membership: Codable, Sendable, Equatable {
+    public var teamID: TeamID
+    public var userID: UserID
+    public var role: TeamRole
+    public var createdAt: Date
+
+    public init(teamID: TeamID, userID: UserID, role: TeamRole, at time: Date) {
+        self.teamID = teamID
+        self.userID = userID
+        self.role = role
+        createdAt = time
+    }
+}
+
+/// A personal API token (`vst_pat_...`): shown once; only an HMAC of it is kept, to find it by.
+public struct APIToken: Codable, Sendable, Equatable {
+    public var userID: UserID
+    public var name: String
+    public var lookup: String
+    public var createdAt: Date
+    public var lastUsedAt: Date?
+
+    public init(userID: UserID, name: String, lookup: String, at time: Date) {
+        self.userID = userID
+        self.name = name
+        self.lookup = lookup
+        createdAt = time
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Storage
+
+extension TeamRole: SQLBindable, SQLReadable {
+    public var sqlValue: SQLValue { .text(rawValue) }
+    public init(sqlValue: SQLValue) throws(SQLDecodingError) {
+        guard let role = TeamRole(rawValue: try String(sqlValue: sqlValue)) else {
+            throw SQLDecodingError(expected: "a team role", found: sqlValue)
+        }
+        self = role
+    }
+}
+
+extension Membership: SQLRecord {
+    static let sql = TableSQL(table: "team_members", columns: ["team_id", "user_id", "role", "created_at"])
+
+    init(row: inout SQLRow) throws {
+        self.init(teamID: try row.next(), userID: try row.next(), role: try row.next(), at: try row.next())
+    }
+
+    var values: [SQLValue] { [teamID.sqlValue, userID.sqlValue, role.sqlValue, createdAt.sqlValue] }
+}
+
+extension APIToken: SQLRecord {
+    static let sql = TableSQL(table: "api_tokens", columns: ["user_id", "name", "lookup", "created_at", "last_used_at"])
+
+    init(row: inout SQLRow) throws {
+        self.init(userID: try row.next(), name: try row.next(), lookup: try row.next(), at: try row.next())
+        lastUsedAt = try row.next()
+    }
+
+    var values: [SQLValue] { [userID.sqlValue, name.sqlValue, lookup.sqlValue, createdAt.sqlValue, lastUsedAt.sqlValue] }
+}
+
+struct SQLMembershipStore: MembershipStore {
+    let db: any SQLConnection
+
+    func add(_ membership: Membership) throws -> Stored<Membership> {
+        Stored(id: try db.insertReturningID(Membership.sql.insert, membership.values), membership)
+    }
+
+    func membership(team: TeamID, user: UserID) throws -> Stored<Membership>? {
+        try db.first(Membership.sql.select + " WHERE team_id = ? AND user_id = ?", [team.sqlValue, user.sqlValue], Membership.stored)
+    }
+
+    func members(of team: TeamID) throws -> [Stored<Membership>] {
+        try db.all(Membership.sql.select + " WHERE team_id = ? ORDER BY created_at, id", [team.sqlValue], Membership.stored)
+    }
+
+    func teams(of user: UserID) throws -> [Stored<Membership>] {
+        try db.all(Membership.sql.select + " WHERE user_id = ? ORDER BY created_at, id", [user.sqlValue], Membership.stored)
+    }
+
+    func setRole(team: TeamID, user: UserID, to role: TeamRole) throws -> Bool {
+        try db.execute("UPDATE team_members SET role = ? WHERE team_id = ? AND user_id = ?", role, team, user) == 1
+    }
+
+    func remove(team: TeamID, user: UserID) throws -> Bool {
+        try db.execute("DELETE FROM team_members WHERE team_id = ? AND user_id = ?", team, user) == 1
+    }
+
+    func count(team: TeamID, role: TeamRole) throws -> Int {
+        try db.first("SELECT count(*) FROM team_members WHERE team_id = ? AND role = ?", [team.sqlValue, role.sqlValue]) { row in
+            try row.next(Int.self)
+        } ?? 0
+    }
+}
+
+struct SQLAPITokenStore: APITokenStore {
+    let db: any SQLConnection
+
+    func insert(_ token: APIToken) throws -> Stored<APIToken> {
+        Stored(id: try db.insertReturningID(APIToken.sql.insert, token.values), token)
+    }
+
+    func token(lookup: String) throws -> Stored<APIToken>? {
+        try db.first(APIToken.sql.select + " WHERE lookup = ?", [lookup.sqlValue], APIToken.stored)
+    }
+
+    func tokens(of user: UserID) throws -> [Stored<APIToken>] {
+        try db.all(APIToken.sql.select + " WHERE user_id = ? ORDER BY created_at DESC, id DESC", [user.sqlValue], APIToken.stored)
+    }
+
+    func touch(_ id: APITokenID, at time: Date) throws {
+        try db.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", time, id)
+    }
+
+    func delete(_ id: APITokenID, of user: UserID) throws -> Bool {
+        try db.execute("DELETE FROM api_tokens WHERE id = ? AND user_id = ?", id, user) == 1
+    }
+}
