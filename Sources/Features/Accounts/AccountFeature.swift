@@ -8,16 +8,20 @@ import Web
 public struct AccountFeature: Feature {
     let accounts: AccountService
     let methodNames: LoginMethodNames
+    /// Personal API tokens, listed and made on the account page; nil where the wiring has none.
+    let tokens: APITokenService?
 
-    public init(accounts: AccountService, methodNames: LoginMethodNames) {
+    public init(accounts: AccountService, methodNames: LoginMethodNames, tokens: APITokenService? = nil) {
         self.accounts = accounts
         self.methodNames = methodNames
+        self.tokens = tokens
     }
 
     /// Messages after a redirect, by code: the query names one, it never carries text.
     static let notices = [
         "name-saved": "Your display name is saved.",
         "session-revoked": "That session has been signed out.",
+        "token-revoked": "That API token has been revoked: it no longer works.",
     ]
 
     public func register(_ routes: inout Routes) {
@@ -46,6 +50,23 @@ public struct AccountFeature: Feature {
             }
             return .redirect(to: "/account?notice=session-revoked")
         }
+        routes.page(.post, "/account/tokens") { context in
+            guard let userID = try context.userID() else { return .redirect(to: "/login?next=/account") }
+            guard let tokens else { throw HTTPError.notFound() }
+            do {
+                let created = try tokens.create(for: userID, name: try context.form()["name"] ?? "")
+                return try accountPage(context, userID: userID, newToken: created)
+            } catch let error as HTTPError where error.status == .unprocessableContent {
+                return try accountPage(context, userID: userID, error: error.message, status: error.status)
+            }
+        }
+        routes.page(.post, "/account/tokens/:id/revoke") { context in
+            guard let userID = try context.userID() else { return .redirect(to: "/login?next=/account") }
+            guard let tokens, let id = APITokenID(try context.parameter("id")), try tokens.revoke(id, of: userID) else {
+                throw HTTPError.notFound("That token does not exist, or has already been revoked.")
+            }
+            return .redirect(to: "/account?notice=token-revoked")
+        }
         routes.page(.post, "/logout") { context in
             try context.endSession()
             return .redirect(to: "/")
@@ -54,7 +75,7 @@ public struct AccountFeature: Feature {
 
     private func accountPage(
         _ context: RequestContext, userID: UserID, notice: String? = nil, error: String? = nil,
-        status: HTTPResponse.Status = .ok
+        status: HTTPResponse.Status = .ok, newToken: APITokenService.Created? = nil
     ) throws -> Response {
         guard let overview = try accounts.overview(userID: userID) else {
             try context.endSession()
@@ -85,6 +106,18 @@ public struct AccountFeature: Feature {
         ]
         if let notice { values["notice"] = notice }
         if let error { values["error"] = error }
+        if let tokens {
+            let list = try tokens.tokens(of: userID).map { token -> [String: Any] in
+                ["id": token.id.rawValue, "name": token.name, "createdAt": UTCDate.display(token.createdAt),
+                 "lastUsedAt": token.lastUsedAt.map(UTCDate.display) ?? "never"]
+            }
+            values["tokens"] = list
+            values["hasTokens"] = !list.isEmpty
+        }
+        if let newToken {
+            values["newToken"] = newToken.token
+            values["newTokenName"] = newToken.record.name
+        }
         return try context.page("account", title: "Your account", values, status: status, csrf: true)
     }
 

@@ -80,6 +80,11 @@ public struct AccountService: Sendable {
         try storage.write { tx in try tx.accounts.rename(userID, to: trimmed) }
     }
 
+    /// Sets (or, with nil, clears) the email label.
+    public func setEmail(userID: UserID, to email: String?) throws {
+        try storage.write { tx in try tx.accounts.setEmail(userID, to: email) }
+    }
+
     static func isDisallowed(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.properties.generalCategory {
         case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned: return true

@@ -94,15 +94,27 @@ public struct TeamService: Sendable {
         }
     }
 
-    public func create(name: String) throws -> CreatedTeam {
+    /// A new team with new keys; with `owner`, that user owns it (in the same transaction).
+    public func create(name: String, owner: UserID? = nil) throws -> CreatedTeam {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...255).contains(name.count), !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw TeamError.invalidName
-        }
+        guard Self.isValidName(name) else { throw TeamError.invalidName }
         let keys = TeamKeys.make(random)
         let credentials = try self.credentials(keys)
-        let team = try storage.write { tx in try tx.teams.insert(Team(name: name, credentials: credentials, createdAt: clock.now())) }
+        let now = clock.now()
+        let team = try storage.write { tx in
+            let team = try tx.teams.insert(Team(name: name, credentials: credentials, createdAt: now))
+            if let owner {
+                _ = try tx.memberships.add(Membership(teamID: team.id, userID: owner, role: .owner, at: now))
+                try tx.teamLogs.record(TeamEvent(teamID: team.id, event: "created", detail: "by user \(owner)", at: now))
+            }
+            return team
+        }
         return CreatedTeam(id: team.id, name: team.name, publicKey: keys.publicKey, privateKey: keys.privateKey)
+    }
+
+    /// 1 to 255 characters, no control characters.
+    static func isValidName(_ name: String) -> Bool {
+        (1...255).contains(name.count) && !name.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 
     public func list() throws -> [Stored<Team>] {
@@ -113,8 +125,8 @@ public struct TeamService: Sendable {
         try storage.read { tx in try tx.teams.team(id) }
     }
 
-    /// New keys; the old public and private keys stop working at once.
-    public func cycleKeys(teamID: TeamID) throws -> CreatedTeam {
+    /// New keys; the old public and private keys stop working at once. `actor` is who asked, for the log.
+    public func cycleKeys(teamID: TeamID, actor: String = "") throws -> CreatedTeam {
         let keys = TeamKeys.make(random)
         let credentials = try self.credentials(keys)
         let now = clock.now()
@@ -122,7 +134,7 @@ public struct TeamService: Sendable {
             guard try tx.teams.replaceCredentials(of: teamID, with: credentials, at: now), let team = try tx.teams.team(teamID) else {
                 throw TeamError.notFound(teamID)
             }
-            try tx.teamLogs.record(TeamEvent(teamID: teamID, event: "keys-cycled", at: now))
+            try tx.teamLogs.record(TeamEvent(teamID: teamID, event: "keys-cycled", detail: actor, at: now))
             return team
         }
         return CreatedTeam(id: teamID, name: team.name, publicKey: keys.publicKey, privateKey: keys.privateKey)
@@ -142,7 +154,7 @@ public struct TeamService: Sendable {
         try storage.write { tx in
             var upgraded = 0
             for team in try tx.teams.teams(withLookupSchemeBelow: TeamCredentials.currentLookupScheme) {
-                guard let privateKey = privateKey(of: team) else { continue }
+                guard let privateKey = openPrivateKey(team) else { continue }
                 var credentials = team.credentials
                 let keys = TeamKeys(publicKey: credentials.publicKey, privateKey: privateKey)
                 credentials.bearerLookup = lookup(keys.v1Bearer)
@@ -157,8 +169,13 @@ public struct TeamService: Sendable {
     }
 
     /// Leaves pause mode (or makes an inactive team active again).
-    public func resume(teamID: TeamID) throws {
-        try setStatus(teamID, .active, event: "resumed")
+    public func resume(teamID: TeamID, actor: String = "") throws {
+        try setStatus(teamID, .active, event: "resumed", actor: actor)
+    }
+
+    /// Pause mode: support logins are refused until an admin resumes.
+    public func pause(teamID: TeamID, actor: String = "") throws {
+        try setStatus(teamID, .paused, event: "paused", actor: actor)
     }
 
     /// The team is no longer in good standing: verification answers 402.
@@ -166,21 +183,26 @@ public struct TeamService: Sendable {
         try setStatus(teamID, .inactive, event: "deactivated")
     }
 
-    private func setStatus(_ teamID: TeamID, _ status: Team.Status, event: String) throws {
+    private func setStatus(_ teamID: TeamID, _ status: Team.Status, event: String, actor: String = "") throws {
         try storage.write { tx in
             guard try tx.teams.setStatus(of: teamID, to: status) else { throw TeamError.notFound(teamID) }
-            try tx.teamLogs.record(TeamEvent(teamID: teamID, event: event, at: clock.now()))
+            try tx.teamLogs.record(TeamEvent(teamID: teamID, event: event, detail: actor, at: clock.now()))
         }
+    }
+
+    /// The Connector's private key, for those allowed to see it.
+    public func privateKey(of team: Stored<Team>) -> String? {
+        openPrivateKey(team)
     }
 
     /// Whether every team's sealed private key opens with this service's secret key: a database
     /// whose secrets were sealed with another key fails here.
     public func sealedKeysOpen() throws -> Bool {
-        try list().allSatisfy { privateKey(of: $0) != nil }
+        try list().allSatisfy { openPrivateKey($0) != nil }
     }
 
     /// The private key, for checking a v2 bearer (an HMAC keyed with it).
-    func privateKey(of team: Stored<Team>) -> String? {
+    func openPrivateKey(_ team: Stored<Team>) -> String? {
         let credentials = team.credentials
         guard let bytes = try? sealer.open(Array(credentials.privateKeySealed), context: "team:\(credentials.publicKey)") else {
             return nil

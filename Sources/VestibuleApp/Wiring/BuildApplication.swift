@@ -66,8 +66,12 @@ public func buildApplication(_ configuration: VestibuleConfiguration, logger: Lo
 
     let loginMethods: [any LoginMethodFeature] = [TrusteeLoginFeature(service: trustee), TrezorLoginFeature(service: trezor)]
     let methods = LoginMethodCatalog.methods(of: loginMethods)
+    let apiTokens = APITokenService(storage: storage, clock: clock, random: random, secretKey: secretKey)
+    let teamAdmin = TeamAdminService(teams: teams)
     var features: [any Feature] = loginMethods + [
-        AccountFeature(accounts: accounts, methodNames: LoginMethodNames(methods)), TrustedLoginFeature(services: trustedLogin),
+        AccountFeature(accounts: accounts, methodNames: LoginMethodNames(methods), tokens: apiTokens),
+        TrustedLoginFeature(services: trustedLogin),
+        TeamAdminAPIFeature(service: teamAdmin, tokens: apiTokens, accounts: accounts),
     ]
     var sandboxWeb: WebApplication?
     if configuration.sandbox {

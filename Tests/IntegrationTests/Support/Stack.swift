@@ -110,6 +110,17 @@ final class Stack: @unchecked Sendable {
         }
     }
 
+    /// Runs one statement, as an operator at the database would (test set-up only).
+    func execute(_ sql: String) throws {
+        let storage: any SQLStorage
+        switch backend {
+        case .sqlite: storage = try SQLiteStorage(path: database, readers: 1, logger: Logger(label: "test"))
+        case .postgres: storage = PostgresStorage(location: PostgresLocation(url: database)!, connections: 1, logger: Logger(label: "test"))
+        }
+        defer { storage.close() }
+        try storage.writeSQL { db in _ = try db.execute(sql, []) }
+    }
+
     func scalar<T: SQLReadable>(_ sql: String, as type: T.Type = T.self) throws -> T? {
         try column(sql, as: type).first
     }
