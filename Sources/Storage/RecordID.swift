@@ -72,4 +72,5 @@ public typealias RegulationAttemptID = RecordID<RegulationAttempt>
 public typealias TeamID = RecordID<Team>
 public typealias MembershipID = RecordID<Membership>
 public typealias APITokenID = RecordID<APIToken>
+public typealias InvitationID = RecordID<Invitation>
 public typealias GrantID = RecordID<Grant>

@@ -35,6 +35,7 @@ public protocol Transaction {
     var teams: any TeamStore { get }
     var memberships: any MembershipStore { get }
     var apiTokens: any APITokenStore { get }
+    var invitations: any InvitationStore { get }
     var grants: any GrantStore { get }
     var teamLogs: any TeamLogStore { get }
     var nonces: any NonceStore { get }

@@ -122,6 +122,20 @@ public protocol MembershipStore {
     func count(team: TeamID, role: TeamRole) throws -> Int
 }
 
+/// Invitations to teams.
+public protocol InvitationStore {
+    func insert(_ invitation: Invitation) throws -> Stored<Invitation>
+    func invitation(lookup: String) throws -> Stored<Invitation>?
+    /// The team's unused invitations that have not expired at `now`, newest first.
+    func pending(team: TeamID, now: Date) throws -> [Stored<Invitation>]
+    /// Atomic: marks the invitation used by `user` if it is still unused; false otherwise.
+    func markUsed(_ id: InvitationID, by user: UserID, at time: Date) throws -> Bool
+    /// Deletes one of the team's invitations; false when there was none.
+    func delete(_ id: InvitationID, team: TeamID) throws -> Bool
+    /// Deletes invitations that expired before `before`.
+    @discardableResult func purge(before: Date) throws -> Int
+}
+
 /// Personal API tokens.
 public protocol APITokenStore {
     func insert(_ token: APIToken) throws -> Stored<APIToken>

@@ -52,3 +52,29 @@ public struct APIToken: Codable, Sendable, Equatable {
         createdAt = time
     }
 }
+
+/// An invitation to join a team with a role: one use, 7 days; only an HMAC of its token is kept.
+/// The email is a label for the team's list (people sign in with wallets here, not emails).
+public struct Invitation: Codable, Sendable, Equatable {
+    public var teamID: TeamID
+    public var role: TeamRole
+    public var email: String
+    public var name: String
+    public var lookup: String
+    public var createdBy: UserID?
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var usedAt: Date?
+    public var usedBy: UserID?
+
+    public init(teamID: TeamID, role: TeamRole, email: String, name: String, lookup: String, createdBy: UserID?, at time: Date, expiresAt: Date) {
+        self.teamID = teamID
+        self.role = role
+        self.email = email
+        self.name = name
+        self.lookup = lookup
+        self.createdBy = createdBy
+        createdAt = time
+        self.expiresAt = expiresAt
+    }
+}

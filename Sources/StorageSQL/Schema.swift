@@ -40,6 +40,7 @@ public enum Schema {
         SchemaTable(Team.sql),
         SchemaTable(Membership.sql),
         SchemaTable(APIToken.sql),
+        SchemaTable(Invitation.sql),
         SchemaTable(Grant.sql),
         SchemaTable(SupportLogin.sql),
         SchemaTable(name: "login_attempts", columns: LoginAttempt.columns, key: ["id"]),

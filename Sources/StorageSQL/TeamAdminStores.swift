@@ -89,3 +89,52 @@ struct SQLAPITokenStore: APITokenStore {
         try db.execute("DELETE FROM api_tokens WHERE id = ? AND user_id = ?", id, user) == 1
     }
 }
+
+extension Invitation: SQLRecord {
+    static let sql = TableSQL(
+        table: "invitations",
+        columns: ["team_id", "role", "email", "name", "lookup", "created_by", "created_at", "expires_at", "used_at", "used_by"])
+
+    init(row: inout SQLRow) throws {
+        self.init(
+            teamID: try row.next(), role: try row.next(), email: try row.next(), name: try row.next(), lookup: try row.next(),
+            createdBy: try row.next(), at: try row.next(), expiresAt: try row.next())
+        usedAt = try row.next()
+        usedBy = try row.next()
+    }
+
+    var values: [SQLValue] {
+        [teamID.sqlValue, role.sqlValue, email.sqlValue, name.sqlValue, lookup.sqlValue, createdBy.sqlValue, createdAt.sqlValue,
+         expiresAt.sqlValue, usedAt.sqlValue, usedBy.sqlValue]
+    }
+}
+
+struct SQLInvitationStore: InvitationStore {
+    let db: any SQLConnection
+
+    func insert(_ invitation: Invitation) throws -> Stored<Invitation> {
+        Stored(id: try db.insertReturningID(Invitation.sql.insert, invitation.values), invitation)
+    }
+
+    func invitation(lookup: String) throws -> Stored<Invitation>? {
+        try db.first(Invitation.sql.select + " WHERE lookup = ?", [lookup.sqlValue], Invitation.stored)
+    }
+
+    func pending(team: TeamID, now: Date) throws -> [Stored<Invitation>] {
+        try db.all(
+            Invitation.sql.select + " WHERE team_id = ? AND used_at IS NULL AND expires_at > ? ORDER BY created_at DESC, id DESC",
+            [team.sqlValue, now.sqlValue], Invitation.stored)
+    }
+
+    func markUsed(_ id: InvitationID, by user: UserID, at time: Date) throws -> Bool {
+        try db.execute("UPDATE invitations SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL", time, user, id) == 1
+    }
+
+    func delete(_ id: InvitationID, team: TeamID) throws -> Bool {
+        try db.execute("DELETE FROM invitations WHERE id = ? AND team_id = ?", id, team) == 1
+    }
+
+    func purge(before: Date) throws -> Int {
+        try db.execute("DELETE FROM invitations WHERE expires_at <= ?", before)
+    }
+}

@@ -14,6 +14,7 @@ enum SQLiteMigrations {
         migrator.registerMigration("005-team-lookup-scheme", migrate: addTeamLookupScheme)
         migrator.registerMigration("006-trustee-attempts", migrate: createTrusteeAttempts)
         migrator.registerMigration("007-team-members-and-api-tokens", migrate: createTeamMembersAndAPITokens)
+        migrator.registerMigration("008-invitations", migrate: createInvitations)
         return migrator
     }
 
@@ -242,6 +243,23 @@ enum SQLiteMigrations {
             t.column("lookup", .text).notNull().unique()
             t.column("created_at", .double).notNull()
             t.column("last_used_at", .double)
+        }
+    }
+
+    /// Invitations to teams: one use, expiring; only an HMAC of the token is kept.
+    private static func createInvitations(_ db: Database) throws {
+        try db.create(table: "invitations") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("team_id", .integer).notNull().indexed().references("teams", onDelete: .cascade)
+            t.column("role", .text).notNull()
+            t.column("email", .text).notNull()
+            t.column("name", .text).notNull().defaults(to: "")
+            t.column("lookup", .text).notNull().unique()
+            t.column("created_by", .integer).references("users", onDelete: .setNull)
+            t.column("created_at", .double).notNull()
+            t.column("expires_at", .double).notNull()
+            t.column("used_at", .double)
+            t.column("used_by", .integer).references("users", onDelete: .setNull)
         }
     }
 }

@@ -9,7 +9,19 @@ public protocol Middleware: Sendable {
 }
 
 /// One log line per request: method, path (never the query: it may carry a key), status, time.
+/// A path that carries a secret (an invitation's token) is logged without it.
 struct RequestLogMiddleware: Middleware {
+    /// Paths whose next segment is a secret.
+    static let secretSegmentsAfter = ["/invitations/", "/api/v1/teams/accept/"]
+
+    static func loggedPath(_ path: String) -> String {
+        for prefix in secretSegmentsAfter where path.hasPrefix(prefix) {
+            let rest = path.dropFirst(prefix.count)
+            return prefix + "(token)" + (rest.firstIndex(of: "/").map { String(rest[$0...]) } ?? "")
+        }
+        return path
+    }
+
     func handle(_ context: RequestContext, next: (RequestContext) throws -> Response) throws -> Response {
         let start = ContinuousClock.now
         let response = try next(context)
@@ -17,7 +29,7 @@ struct RequestLogMiddleware: Middleware {
         let microseconds = Int64(elapsed / .microseconds(1))
         let milliseconds = "\(microseconds / 1000).\(String(microseconds % 1000 + 1000).dropFirst())"
         context.logger.info(
-            "\(context.request.method) \(context.request.path) \(response.status.code)",
+            "\(context.request.method) \(Self.loggedPath(context.request.path)) \(response.status.code)",
             metadata: [
                 "ms": "\(milliseconds)",
                 "remote": "\(context.request.remoteAddress)",

@@ -32,11 +32,13 @@ extension TeamAdminService.Failure: HTTPResponseError {
 /// authenticated by personal API tokens, on the same services as the admin pages.
 public struct TeamAdminAPIFeature: Feature {
     let service: TeamAdminService
+    let invitations: InvitationService
     let tokens: APITokenService
     let accounts: AccountService
 
-    public init(service: TeamAdminService, tokens: APITokenService, accounts: AccountService) {
+    public init(service: TeamAdminService, invitations: InvitationService, tokens: APITokenService, accounts: AccountService) {
         self.service = service
+        self.invitations = invitations
         self.tokens = tokens
         self.accounts = accounts
     }
@@ -125,6 +127,29 @@ public struct TeamAdminAPIFeature: Feature {
     }
 
     private func registerMembers(_ routes: inout Routes) {
+        routes.api(.post, "/api/v1/teams/:teamId/members") { context in
+            let caller = try principal(context)
+            let id = try Self.teamID(context)
+            var body = try BodyFields(context.request)
+            let email = body.string("email", max: 254, format: Self.isEmail, formatRule: .format)
+            let name = body.value("name") == nil ? nil : body.string("name", max: 64, allowEmpty: true)
+            var role = TeamRole.member
+            if body.value("role") != nil {
+                role = body.string("role", format: { TeamRole(named: $0) != nil }, formatRule: .selection).flatMap(TeamRole.init(named:)) ?? .member
+            }
+            try body.check()
+            let invitation = try invitations.invite(caller, id, email: email ?? "", name: name ?? "", role: role)
+            return .json(JSONValue.object([("invitation", Self.invitationJSON(invitation))]), status: .created)
+        }
+        routes.api(.post, "/api/v1/teams/accept/:invitation") { context in
+            let joined = try invitations.accept(try principal(context), token: try context.parameter("invitation"))
+            var body = Self.memberJSON(joined.member)
+            if case .object(var members) = body {
+                members.insert(("team", .number(String(joined.team.rawValue))), at: 0)
+                body = .object(members)
+            }
+            return .json(body)
+        }
         routes.api(.get, "/api/v1/teams/:teamId/members") { context in
             let members = try service.members(try principal(context), try Self.teamID(context))
             return .json(JSONValue.array(members.map(Self.memberJSON)))
@@ -163,6 +188,14 @@ public struct TeamAdminAPIFeature: Feature {
         ]
         if let privateKey = team.privateKey { members.append(("privateKey", .string(privateKey))) }
         return .object(members)
+    }
+
+    static func invitationJSON(_ invitation: InvitationView) -> JSONValue {
+        .object([
+            ("id", .number(String(invitation.id.rawValue))), ("email", .string(invitation.email)),
+            ("role", .string(invitation.role.rawValue)), ("url", invitation.url.map(JSONValue.string) ?? .null),
+            ("expiresAt", .string(UTCDate.iso8601(invitation.expiresAt))),
+        ])
     }
 
     static func memberJSON(_ member: TeamMember) -> JSONValue {

@@ -68,10 +68,13 @@ public func buildApplication(_ configuration: VestibuleConfiguration, logger: Lo
     let methods = LoginMethodCatalog.methods(of: loginMethods)
     let apiTokens = APITokenService(storage: storage, clock: clock, random: random, secretKey: secretKey)
     let teamAdmin = TeamAdminService(teams: teams)
+    let invitations = InvitationService(
+        storage: storage, clock: clock, random: random, secretKey: secretKey, publicOrigin: configuration.publicURL.origin)
     var features: [any Feature] = loginMethods + [
         AccountFeature(accounts: accounts, methodNames: LoginMethodNames(methods), tokens: apiTokens),
         TrustedLoginFeature(services: trustedLogin),
-        TeamAdminAPIFeature(service: teamAdmin, tokens: apiTokens, accounts: accounts),
+        TeamAdminAPIFeature(service: teamAdmin, invitations: invitations, tokens: apiTokens, accounts: accounts),
+        TeamPagesFeature(service: teamAdmin, invitations: invitations),
     ]
     var sandboxWeb: WebApplication?
     if configuration.sandbox {
