@@ -158,6 +158,9 @@ public protocol GrantStore {
     @discardableResult func delete(team: TeamID, secretID: String) throws -> Bool
     /// Live grants of a team whose access key is one of `accessKeys`, oldest first.
     func liveGrants(team: TeamID, accessKeys: [String], now: Date) throws -> [Stored<Grant>]
+    /// A page of the team's live grants, newest first; `search` matches the site URL or the secret
+    /// id (case-insensitive, anywhere in them).
+    func liveGrants(team: TeamID, search: String?, now: Date, limit: Int, offset: Int) throws -> [Stored<Grant>]
     /// Deletes grants past their expiry: all of them, or one team's.
     @discardableResult func purgeExpired(now: Date, team: TeamID?) throws -> Int
 }
@@ -180,6 +183,12 @@ public protocol TeamLogStore {
     func recentAttempts(team: TeamID, secretID: String?, since: Date) throws -> (count: Int, oldest: Date?)
     /// Deletes log records older than `before`.
     @discardableResult func purge(before: Date) throws -> Int
+    /// When each of the team's secrets last had a support login.
+    func lastSupportLogins(team: TeamID) throws -> [String: Date]
+    /// A page of the team's reported attempts for one secret (or all), newest first, and how many there are.
+    func loginAttempts(team: TeamID, secretID: String?, limit: Int, offset: Int) throws -> (page: [LoginAttempt], total: Int)
+    /// When each attempt since `since` was received (for the daily chart).
+    func loginAttemptTimes(team: TeamID, since: Date) throws -> [Date]
 }
 
 /// Nonces a team's vendor used (get-envelope, v2 requests): each is good once.

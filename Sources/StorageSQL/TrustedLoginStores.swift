@@ -98,6 +98,21 @@ struct SQLGrantStore: GrantStore {
             [team.sqlValue] + accessKeys.map(\.sqlValue) + [now.sqlValue], Grant.stored)
     }
 
+    func liveGrants(team: TeamID, search: String?, now: Date, limit: Int, offset: Int) throws -> [Stored<Grant>] {
+        var sql = Grant.sql.select + " WHERE team_id = ? AND (expires_at IS NULL OR expires_at > ?)"
+        var arguments = [team.sqlValue, now.sqlValue]
+        if let search, !search.isEmpty {
+            // LIKE with its wildcards escaped: the search is text, not a pattern.
+            let escaped = search.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+            sql += " AND (lower(site_url) LIKE ? ESCAPE '\\' OR lower(secret_id) LIKE ? ESCAPE '\\')"
+            arguments += ["%\(escaped)%".sqlValue, "%\(escaped)%".sqlValue]
+        }
+        sql += " ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?"
+        arguments += [limit.sqlValue, offset.sqlValue]
+        return try db.all(sql, arguments, Grant.stored)
+    }
+
     func purgeExpired(now: Date, team: TeamID?) throws -> Int {
         guard let team else {
             return try db.execute("DELETE FROM grants WHERE expires_at IS NOT NULL AND expires_at <= ?", now)
@@ -151,6 +166,33 @@ struct SQLTeamLogStore: TeamLogStore {
         try db.all(
             LoginAttempt.select + " WHERE team_id = ? ORDER BY received_at DESC, id DESC LIMIT ? OFFSET ?",
             [team.sqlValue, limit.sqlValue, offset.sqlValue], LoginAttempt.init(row:))
+    }
+
+    func lastSupportLogins(team: TeamID) throws -> [String: Date] {
+        let rows = try db.all("SELECT secret_id, max(occurred_at) FROM support_logins WHERE team_id = ? GROUP BY secret_id", [team.sqlValue]) { row in
+            (try row.next(String.self), try row.next(Date.self))
+        }
+        return Dictionary(rows, uniquingKeysWith: max)
+    }
+
+    func loginAttempts(team: TeamID, secretID: String?, limit: Int, offset: Int) throws -> (page: [LoginAttempt], total: Int) {
+        var filter = " WHERE team_id = ?"
+        var arguments = [team.sqlValue]
+        if let secretID {
+            filter += " AND secret_id = ?"
+            arguments.append(secretID.sqlValue)
+        }
+        let total = try db.first("SELECT count(*) FROM login_attempts" + filter, arguments) { try $0.next(Int.self) } ?? 0
+        let page = try db.all(
+            LoginAttempt.select + filter + " ORDER BY received_at DESC, id DESC LIMIT ? OFFSET ?",
+            arguments + [limit.sqlValue, offset.sqlValue], LoginAttempt.init(row:))
+        return (page, total)
+    }
+
+    func loginAttemptTimes(team: TeamID, since: Date) throws -> [Date] {
+        try db.all("SELECT received_at FROM login_attempts WHERE team_id = ? AND received_at >= ?", [team.sqlValue, since.sqlValue]) { row in
+            try row.next(Date.self)
+        }
     }
 
     func loginAttemptCount(team: TeamID) throws -> Int {

@@ -1,5 +1,6 @@
 import Foundation
 import SLIP0013Signing
+import Support
 import TestSupport
 import Testing
 
@@ -132,5 +133,55 @@ import Testing
         let expired = try stack.http.request("GET", path)
         #expect(expired.status == 404 && expired.text.contains("cannot be used"))
         #expect(try stack.http.request("GET", "/invitations/not-a-token").status == 404)
+    }
+
+    /// Sites and logs after a grant and a failed attempt from the client-site API: search,
+    /// revoke by an admin (a member may not), the chart and the events with who did what.
+    @Test func sitesAndLogsAfterAGrant() throws {
+        let stack = try Stack.start()
+        defer { stack.stop() }
+        let ada = try APIPerson.signUp(stack, seed: 45, name: "Ada")
+        let bob = try APIPerson.signUp(stack, seed: 46, name: "Bob")
+        let made = try ada.call(stack, "PUT", "teams", ["name": "Acme"]).json()
+        let id = try #require((made["id"] as? NSNumber)?.int64Value)
+        let team = TLTeam(id: id, name: "Acme", publicKey: try #require(made["publicKey"] as? String), privateKey: try #require(made["privateKey"] as? String))
+        try addMember(stack, team: id, user: bob.userID, role: "member")
+
+        #expect(try ada.browser.get("/teams/\(id)/sites").text.contains("No customer site has granted access yet"))
+        let api = TrustedLoginAPI(http: stack.http)
+        let secret = String(repeating: "c", count: 32)
+        #expect(try api.client("POST", "sites", team: team, TrustedLoginAPI.grant(team: team, secretID: secret)).status == 201)
+        let attempt: [String: Any] = [
+            "code": "login_failed", "detailed_reason": "Support user does not exist.", "client_site_url": "https://customer.example",
+            "attempted_at": UTCDate.iso8601(Date()),
+        ]
+        #expect(try api.client("POST", "sites/\(secret)/login-attempts", team: team, attempt).status == 201)
+
+        let sites = try ada.browser.get("/teams/\(id)/sites")
+        #expect(sites.text.contains("https://customer.example/wp") && sites.text.contains("none yet"))
+        #expect(try ada.browser.get("/teams/\(id)/sites?q=CUSTOMER").text.contains("https://customer.example/wp"))
+        #expect(try ada.browser.get("/teams/\(id)/sites?q=elsewhere").text.contains("No live grant matches"))
+        #expect(try ada.browser.get("/teams/\(id)/sites?q=%25").text.contains("No live grant matches"), "a % is text, not a wildcard")
+        #expect(try bob.browser.get("/teams/\(id)/sites").text.contains("https://customer.example/wp"))
+        _ = try bob.browser.get("/teams/\(id)/sites")
+        #expect(try bob.browser.postForm("/teams/\(id)/sites/\(secret)/revoke").status == 403)
+
+        let logs = try ada.browser.get("/teams/\(id)/logs")
+        #expect(logs.status == 200)
+        #expect(logs.text.contains("<svg") && logs.text.contains("1 failed attempts"))
+        #expect(logs.text.contains("Support user does not exist."))
+        #expect(try ada.browser.get("/teams/\(id)/logs?site=\(String(repeating: "d", count: 32))").text.contains("None reported for this site"))
+
+        _ = try ada.browser.get("/teams/\(id)/sites")
+        #expect(try ada.browser.postForm("/teams/\(id)/sites/\(secret)/revoke").status == 303)
+        #expect(try ada.browser.get("/teams/\(id)/sites").text.contains("No customer site has granted access yet"))
+        let events = try ada.browser.get("/teams/\(id)/logs").text
+        #expect(events.contains("grant-revoked") && events.contains("by user \(ada.userID)"))
+        #expect(events.contains("created"))
+        #expect(try TrustedLoginAPI(http: stack.http).client("POST", "sites/\(secret)/verify-identifier", team: team, ["identifier": "x"]).status != 200)
+    }
+
+    func addMember(_ stack: Stack, team: Int64, user: Int64, role: String) throws {
+        try stack.execute("INSERT INTO team_members (team_id, user_id, role, created_at) VALUES (\(team), \(user), '\(role)', 1800000000)")
     }
 }

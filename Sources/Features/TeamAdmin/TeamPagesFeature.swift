@@ -53,6 +53,7 @@ public struct TeamPagesFeature: Feature {
         }
         registerTeam(&routes)
         registerMembers(&routes)
+        registerActivity(&routes)
         registerInvitation(&routes)
     }
 
@@ -223,6 +224,92 @@ public struct TeamPagesFeature: Feature {
         if let error { values["error"] = error }
         return try context.page("team-members", title: "Members of \(team.name)", values, status: status, csrf: true)
     }
+
+    // MARK: Sites and logs
+
+    static func page(_ context: RequestContext) -> Int {
+        min(10_000, max(1, Int(context.request.query["page"] ?? "") ?? 1))
+    }
+
+    private func registerActivity(_ routes: inout Routes) {
+        routes.page(.get, "/teams/:teamId/sites") { context in
+            guard let person = try Self.person(context) else { return Self.signIn(context) }
+            return try sitesPage(context, person, try Self.teamID(context))
+        }
+        routes.page(.post, "/teams/:teamId/sites/:secretId/revoke") { context in
+            guard let person = try Self.person(context) else { return Self.signIn(context) }
+            let id = try Self.teamID(context)
+            guard try service.revokeGrant(person, id, secretID: try context.parameter("secretId")) else {
+                throw HTTPError.notFound("That grant does not exist, or has already ended.")
+            }
+            return .redirect(to: "/teams/\(id.rawValue)/sites?notice=grant-revoked")
+        }
+        routes.page(.get, "/teams/:teamId/logs") { context in
+            guard let person = try Self.person(context) else { return Self.signIn(context) }
+            return try logsPage(context, person, try Self.teamID(context))
+        }
+    }
+
+    private func sitesPage(_ context: RequestContext, _ person: Principal, _ id: TeamID) throws -> Response {
+        let team = try service.team(person, id)
+        let search = String((context.request.query["q"] ?? "").trimmingCharacters(in: .whitespaces).prefix(200))
+        let page = Self.page(context)
+        let (rows, more) = try service.sites(person, id, search: search.isEmpty ? nil : search, page: page)
+        let canRevoke = team.role >= TeamAction.revokeGrants.requiredRole
+        let sites = rows.map { row -> [String: Any] in
+            let grant = row.grant
+            return [
+                "siteURL": grant.siteURL, "secretID": grant.secretID, "granted": Relative.display(grant.createdAt, now: context.now),
+                "expires": grant.expiresAt.map { Relative.display($0, now: context.now) } ?? "never",
+                "lastLogin": row.lastSupportLogin.map { Relative.display($0, now: context.now) } ?? "none yet",
+                "accessKey": String(grant.accessKey.prefix(8)) + "…", "canRevoke": canRevoke,
+            ]
+        }
+        var values: [String: Any] = [
+            "teamID": id.rawValue, "name": team.name, "sites": sites, "none": sites.isEmpty, "search": search,
+            "searching": !search.isEmpty,
+        ]
+        let query = search.isEmpty ? "" : "q=\(URLEncoding.component(search))&"
+        if page > 1 { values["previous"] = "/teams/\(id.rawValue)/sites?\(query)page=\(page - 1)" }
+        if more { values["next"] = "/teams/\(id.rawValue)/sites?\(query)page=\(page + 1)" }
+        if context.request.query["notice"] == "grant-revoked" { values["notice"] = "The grant is revoked: support logins to that site stop at once." }
+        return try context.page("team-sites", title: "Sites of \(team.name)", values, csrf: true)
+    }
+
+    private func logsPage(_ context: RequestContext, _ person: Principal, _ id: TeamID) throws -> Response {
+        let team = try service.team(person, id)
+        let site = context.request.query["site"].flatMap { $0.isEmpty ? nil : String($0.prefix(128)) }
+        let page = Self.page(context)
+        let activity = try service.activity(person, id, site: site, page: page)
+        let now = context.now
+        let logins = activity.supportLogins.map { login -> [String: Any] in
+            ["when": Relative.display(login.occurredAt, now: now), "siteURL": login.siteURL, "event": login.event,
+             "user": login.userName ?? login.userID.map { "#\($0)" } ?? "", "secretID": login.secretID]
+        }
+        let attempts = activity.attempts.map { attempt -> [String: Any] in
+            ["when": Relative.display(attempt.receivedAt, now: now), "siteURL": attempt.clientSiteURL, "code": attempt.code,
+             "reason": attempt.detailedReason, "ip": attempt.clientIP ?? "", "secretID": attempt.secretID]
+        }
+        let events = activity.events.map { event -> [String: Any] in
+            ["when": Relative.display(event.occurredAt, now: now), "event": event.event, "detail": event.detail,
+             "bruteForce": event.event == "brute-force-reported"]
+        }
+        let pages = max(1, (activity.attemptTotal + Self.attemptsPerPageShown - 1) / Self.attemptsPerPageShown)
+        let filter = site.map { "site=\(URLEncoding.component($0))&" } ?? ""
+        var values: [String: Any] = [
+            "teamID": id.rawValue, "name": team.name, "chart": DailyChart.svg(activity.days),
+            "logins": logins, "noLogins": logins.isEmpty, "attempts": attempts, "noAttempts": attempts.isEmpty,
+            "attemptTotal": activity.attemptTotal, "page": page, "pages": pages, "events": events, "noEvents": events.isEmpty,
+            "site": site ?? "", "filtered": site != nil,
+            "loginsTotal": activity.days.reduce(0) { $0 + $1.logins }, "failuresTotal": activity.days.reduce(0) { $0 + $1.failures },
+            "bruteForce": events.filter { $0["bruteForce"] as? Bool == true }.count,
+        ]
+        if page > 1 { values["previous"] = "/teams/\(id.rawValue)/logs?\(filter)page=\(page - 1)" }
+        if page < pages { values["next"] = "/teams/\(id.rawValue)/logs?\(filter)page=\(page + 1)" }
+        return try context.page("team-logs", title: "Logs of \(team.name)", values)
+    }
+
+    static let attemptsPerPageShown = TeamAdminService.attemptsPerPage
 
     private func registerInvitation(_ routes: inout Routes) {
         routes.page(.get, "/invitations/:token") { context in
