@@ -6,6 +6,8 @@ public struct User: Codable, Sendable, Equatable {
     public var createdAt: Date
     /// A label the person may give (team member lists); never verified, never mailed.
     public var email: String?
+    /// A site operator (set at the command line): sees every team.
+    public var isOperator = false
 
     public init(displayName: String, createdAt: Date) {
         self.displayName = displayName

@@ -10,6 +10,10 @@ public protocol AccountStore {
     func createUser(displayName: String, at time: Date) throws -> Stored<User>
     func rename(_ id: UserID, to name: String) throws
     func setEmail(_ id: UserID, to email: String?) throws
+    /// Every user, oldest first.
+    func users() throws -> [Stored<User>]
+    /// False when there is no such user.
+    func setOperator(_ id: UserID, _ isOperator: Bool) throws -> Bool
     func identity(method: String, subject: String) throws -> Stored<Identity>?
     /// The user's identities, oldest first.
     func identities(of user: UserID) throws -> [Stored<Identity>]

@@ -221,5 +221,8 @@ enum PostgresMigrations {
             );
             CREATE INDEX invitations_by_team ON invitations (team_id);
             """),
+        Migration(identifier: "009-operators", sql: """
+            ALTER TABLE users ADD COLUMN operator boolean NOT NULL DEFAULT false;
+            """),
     ]
 }

@@ -17,6 +17,14 @@ struct SQLAccountStore: AccountStore {
         try db.execute("UPDATE users SET display_name = ? WHERE id = ?", name, id)
     }
 
+    func users() throws -> [Stored<User>] {
+        try db.all(User.sql.select + " ORDER BY id", [], User.stored)
+    }
+
+    func setOperator(_ id: UserID, _ isOperator: Bool) throws -> Bool {
+        try db.execute("UPDATE users SET operator = ? WHERE id = ?", isOperator, id) == 1
+    }
+
     func setEmail(_ id: UserID, to email: String?) throws {
         try db.execute("UPDATE users SET email = ? WHERE id = ?", email, id)
     }

@@ -38,14 +38,15 @@ extension SQLRecord {
 }
 
 extension User: SQLRecord {
-    static let sql = TableSQL(table: "users", columns: ["display_name", "created_at", "email"])
+    static let sql = TableSQL(table: "users", columns: ["display_name", "created_at", "email", "operator"])
 
     init(row: inout SQLRow) throws {
         self.init(displayName: try row.next(), createdAt: try row.next())
         email = try row.next()
+        isOperator = try row.next()
     }
 
-    var values: [SQLValue] { [displayName.sqlValue, createdAt.sqlValue, email.sqlValue] }
+    var values: [SQLValue] { [displayName.sqlValue, createdAt.sqlValue, email.sqlValue, isOperator.sqlValue] }
 }
 
 extension Identity: SQLRecord {

@@ -15,6 +15,7 @@ enum SQLiteMigrations {
         migrator.registerMigration("006-trustee-attempts", migrate: createTrusteeAttempts)
         migrator.registerMigration("007-team-members-and-api-tokens", migrate: createTeamMembersAndAPITokens)
         migrator.registerMigration("008-invitations", migrate: createInvitations)
+        migrator.registerMigration("009-operators", migrate: addOperators)
         return migrator
     }
 
@@ -261,5 +262,10 @@ enum SQLiteMigrations {
             t.column("used_at", .double)
             t.column("used_by", .integer).references("users", onDelete: .setNull)
         }
+    }
+
+    /// Site operators, set at the command line (`vestibule user operator ID`).
+    private static func addOperators(_ db: Database) throws {
+        try db.alter(table: "users") { t in t.add(column: "operator", .boolean).notNull().defaults(to: false) }
     }
 }

@@ -181,6 +181,35 @@ import Testing
         #expect(try TrustedLoginAPI(http: stack.http).client("POST", "sites/\(secret)/verify-identifier", team: team, ["identifier": "x"]).status != 200)
     }
 
+    /// `vestibule user list`, `user operator ID [--revoke]` and `team create --owner`.
+    @Test func operatorsAndOwnersFromTheCommandLine() throws {
+        let stack = try Stack.start()
+        defer { stack.stop() }
+        let ada = try APIPerson.signUp(stack, seed: 47, name: "Ada")
+        let listed = try stack.cli(["user", "list", "--json"])
+        #expect(listed.status == 0)
+        let users = try #require(try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]])
+        #expect(users.count == 1 && users[0]["name"] as? String == "Ada" && users[0]["methods"] as? [String] == ["trezor"])
+
+        let owned = try stack.cli(["team", "create", "--name", "Ops Team", "--owner", String(ada.userID), "--json"])
+        #expect(owned.status == 0)
+        let ownedID = try #require((try JSONSerialization.jsonObject(with: Data(owned.output.utf8)) as? [String: Any])?["id"] as? Int)
+        #expect(try ada.call(stack, "GET", "teams/\(ownedID)").json()["role"] as? String == "owner")
+        #expect(try stack.cli(["team", "create", "--name", "X", "--owner", "999"]).status != 0)
+
+        // A team made without an owner: nobody's, used by its keys; an operator sees it.
+        let keysOnly = try stack.createTeam("Keys Only")
+        #expect(try ada.call(stack, "GET", "teams/\(keysOnly.id)").status == 404)
+        #expect(try stack.cli(["user", "operator", String(ada.userID)]).status == 0)
+        let seen = try ada.call(stack, "GET", "teams/\(keysOnly.id)")
+        #expect(seen.status == 200)
+        #expect(try seen.json()["privateKey"] == nil)
+        #expect(try ada.call(stack, "POST", "teams/\(keysOnly.id)", ["name": "Mine"]).status == 404)
+        #expect(try stack.cli(["user", "operator", String(ada.userID), "--revoke"]).status == 0)
+        #expect(try ada.call(stack, "GET", "teams/\(keysOnly.id)").status == 404)
+        #expect(try stack.cli(["user", "operator", "999"]).status != 0)
+    }
+
     func addMember(_ stack: Stack, team: Int64, user: Int64, role: String) throws {
         try stack.execute("INSERT INTO team_members (team_id, user_id, role, created_at) VALUES (\(team), \(user), '\(role)', 1800000000)")
     }

@@ -12,6 +12,7 @@ import Testing
     static let versions = [
         "001-users-and-sessions", "002-identities-challenges-regulation", "003-trustedlogin", "004-metadata",
         "005-team-lookup-scheme", "006-trustee-attempts", "007-team-members-and-api-tokens", "008-invitations",
+        "009-operators",
     ]
 
     @Test(arguments: Backend.allCases) func migratesAFreshDatabaseOnceAndCleanly(_ backend: Backend) throws {

@@ -112,6 +112,10 @@ public struct TeamService: Sendable {
         return CreatedTeam(id: team.id, name: team.name, publicKey: keys.publicKey, privateKey: keys.privateKey)
     }
 
+    public func userExists(_ id: UserID) throws -> Bool {
+        try storage.read { tx in try tx.accounts.user(id) } != nil
+    }
+
     /// 1 to 255 characters, no control characters.
     static func isValidName(_ name: String) -> Bool {
         (1...255).contains(name.count) && !name.unicodeScalars.contains { $0.properties.generalCategory == .control }

@@ -5,7 +5,8 @@ import Logging
 import Storage
 import Support
 
-/// `vestibule team ...`: TrustedLogin teams from the command line (until the admin pages exist).
+/// `vestibule team ...`: TrustedLogin teams from the command line (the admin pages at /teams do
+/// the same for signed-in people).
 struct TeamCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "team", abstract: "Create and manage TrustedLogin teams.",
@@ -40,10 +41,17 @@ struct TeamCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a team and print its keys.")
         @OptionGroup var options: ConfigOptions
         @Option(help: "The team's name.") var name: String
+        @Option(help: "A user id (`vestibule user list`) to own the team; without one, the team is used by its keys alone.")
+        var owner: Int64?
         @Flag(help: "Print {\"id\", \"name\", \"publicKey\", \"privateKey\"} as JSON.") var json = false
 
         func run() async throws {
-            let team = try await TeamCommand.service(options).create(name: name)
+            let service = try await TeamCommand.service(options)
+            let ownerID = owner.map { UserID(rawValue: $0) }
+            if let ownerID, try !service.userExists(ownerID) {
+                throw ValidationError("there is no user \(ownerID.rawValue); `vestibule user list` shows them")
+            }
+            let team = try service.create(name: name, owner: ownerID)
             if json { try TeamCommand.printJSON(team) } else { TeamCommand.printKeys(team, verb: "created") }
         }
     }

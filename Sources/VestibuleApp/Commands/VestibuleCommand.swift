@@ -8,7 +8,8 @@ public struct VestibuleCommand: AsyncParsableCommand {
         abstract: "A self-hosted login portal and TrustedLogin support-access server (FastCGI, behind nginx).",
         version: VestibuleVersion.current,
         subcommands: [
-            ServeCommand.self, DevCommand.self, MigrateCommand.self, TeamCommand.self, PurgeCommand.self, ImportSQLiteCommand.self,
+            ServeCommand.self, DevCommand.self, MigrateCommand.self, TeamCommand.self, UserCommand.self, PurgeCommand.self,
+            ImportSQLiteCommand.self,
         ])
 
     public init() {}
