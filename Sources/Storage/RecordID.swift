@@ -73,4 +73,6 @@ public typealias TeamID = RecordID<Team>
 public typealias MembershipID = RecordID<Membership>
 public typealias APITokenID = RecordID<APIToken>
 public typealias InvitationID = RecordID<Invitation>
+public typealias ConnectTokenID = RecordID<ConnectToken>
+public typealias TeamTokenID = RecordID<TeamToken>
 public typealias GrantID = RecordID<Grant>

@@ -36,6 +36,7 @@ public protocol Transaction {
     var memberships: any MembershipStore { get }
     var apiTokens: any APITokenStore { get }
     var invitations: any InvitationStore { get }
+    var connect: any ConnectStore { get }
     var grants: any GrantStore { get }
     var teamLogs: any TeamLogStore { get }
     var nonces: any NonceStore { get }

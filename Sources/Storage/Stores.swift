@@ -140,6 +140,18 @@ public protocol InvitationStore {
     @discardableResult func purge(before: Date) throws -> Int
 }
 
+/// The Connector's one-click connect: connect tokens and the team tokens made from them.
+public protocol ConnectStore {
+    func insert(_ token: ConnectToken) throws -> Stored<ConnectToken>
+    func connectToken(lookup: String) throws -> Stored<ConnectToken>?
+    func insert(_ token: TeamToken) throws -> Stored<TeamToken>
+    func teamToken(lookup: String) throws -> Stored<TeamToken>?
+    /// Atomic: marks the team token used if it still is unused; false otherwise.
+    func markUsed(_ id: TeamTokenID, at time: Date) throws -> Bool
+    /// Deletes connect tokens (and their team tokens) that expired before `before`.
+    @discardableResult func purge(before: Date) throws -> Int
+}
+
 /// Personal API tokens.
 public protocol APITokenStore {
     func insert(_ token: APIToken) throws -> Stored<APIToken>

@@ -78,3 +78,37 @@ public struct Invitation: Codable, Sendable, Equatable {
         self.expiresAt = expiresAt
     }
 }
+
+/// What a person allowed on the Connector's connect page: the teams it may fetch keys for, for
+/// 10 minutes. Only an HMAC of the token is kept.
+public struct ConnectToken: Codable, Sendable, Equatable {
+    public var userID: UserID
+    public var lookup: String
+    public var teamIDs: [TeamID]
+    public var nonce: String
+    public var createdAt: Date
+    public var expiresAt: Date
+
+    public init(userID: UserID, lookup: String, teamIDs: [TeamID], nonce: String, at time: Date, expiresAt: Date) {
+        self.userID = userID
+        self.lookup = lookup
+        self.teamIDs = teamIDs
+        self.nonce = nonce
+        createdAt = time
+        self.expiresAt = expiresAt
+    }
+}
+
+/// One team's token from `POST token`: good for one `token/exchange`.
+public struct TeamToken: Codable, Sendable, Equatable {
+    public var connectTokenID: RecordID<ConnectToken>
+    public var teamID: TeamID
+    public var lookup: String
+    public var usedAt: Date?
+
+    public init(connectTokenID: RecordID<ConnectToken>, teamID: TeamID, lookup: String) {
+        self.connectTokenID = connectTokenID
+        self.teamID = teamID
+        self.lookup = lookup
+    }
+}

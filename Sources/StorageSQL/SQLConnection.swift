@@ -70,6 +70,7 @@ public struct SQLTransaction: Transaction {
     public var memberships: any MembershipStore { SQLMembershipStore(db: connection) }
     public var apiTokens: any APITokenStore { SQLAPITokenStore(db: connection) }
     public var invitations: any InvitationStore { SQLInvitationStore(db: connection) }
+    public var connect: any ConnectStore { SQLConnectStore(db: connection) }
     public var grants: any GrantStore { SQLGrantStore(db: connection) }
     public var teamLogs: any TeamLogStore { SQLTeamLogStore(db: connection) }
     public var nonces: any NonceStore { SQLNonceStore(db: connection) }

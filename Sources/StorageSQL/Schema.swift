@@ -41,6 +41,8 @@ public enum Schema {
         SchemaTable(Membership.sql),
         SchemaTable(APIToken.sql),
         SchemaTable(Invitation.sql),
+        SchemaTable(ConnectToken.sql),
+        SchemaTable(TeamToken.sql),
         SchemaTable(Grant.sql),
         SchemaTable(SupportLogin.sql),
         SchemaTable(name: "login_attempts", columns: LoginAttempt.columns, key: ["id"]),

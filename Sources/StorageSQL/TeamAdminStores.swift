@@ -138,3 +138,60 @@ struct SQLInvitationStore: InvitationStore {
         try db.execute("DELETE FROM invitations WHERE expires_at <= ?", before)
     }
 }
+
+extension ConnectToken: SQLRecord {
+    static let sql = TableSQL(table: "connect_tokens", columns: ["user_id", "lookup", "team_ids", "nonce", "created_at", "expires_at"])
+
+    init(row: inout SQLRow) throws {
+        let user: UserID = try row.next()
+        let lookup: String = try row.next()
+        let teams: String = try row.next()
+        self.init(
+            userID: user, lookup: lookup, teamIDs: teams.split(separator: ",").compactMap { Int64($0) }.map { TeamID(rawValue: $0) },
+            nonce: try row.next(), at: try row.next(), expiresAt: try row.next())
+    }
+
+    var values: [SQLValue] {
+        [userID.sqlValue, lookup.sqlValue, teamIDs.map { String($0.rawValue) }.joined(separator: ",").sqlValue, nonce.sqlValue,
+         createdAt.sqlValue, expiresAt.sqlValue]
+    }
+}
+
+extension TeamToken: SQLRecord {
+    static let sql = TableSQL(table: "team_tokens", columns: ["connect_token_id", "team_id", "lookup", "used_at"])
+
+    init(row: inout SQLRow) throws {
+        self.init(connectTokenID: try row.next(), teamID: try row.next(), lookup: try row.next())
+        usedAt = try row.next()
+    }
+
+    var values: [SQLValue] { [connectTokenID.sqlValue, teamID.sqlValue, lookup.sqlValue, usedAt.sqlValue] }
+}
+
+struct SQLConnectStore: ConnectStore {
+    let db: any SQLConnection
+
+    func insert(_ token: ConnectToken) throws -> Stored<ConnectToken> {
+        Stored(id: try db.insertReturningID(ConnectToken.sql.insert, token.values), token)
+    }
+
+    func connectToken(lookup: String) throws -> Stored<ConnectToken>? {
+        try db.first(ConnectToken.sql.select + " WHERE lookup = ?", [lookup.sqlValue], ConnectToken.stored)
+    }
+
+    func insert(_ token: TeamToken) throws -> Stored<TeamToken> {
+        Stored(id: try db.insertReturningID(TeamToken.sql.insert, token.values), token)
+    }
+
+    func teamToken(lookup: String) throws -> Stored<TeamToken>? {
+        try db.first(TeamToken.sql.select + " WHERE lookup = ?", [lookup.sqlValue], TeamToken.stored)
+    }
+
+    func markUsed(_ id: TeamTokenID, at time: Date) throws -> Bool {
+        try db.execute("UPDATE team_tokens SET used_at = ? WHERE id = ? AND used_at IS NULL", time, id) == 1
+    }
+
+    func purge(before: Date) throws -> Int {
+        try db.execute("DELETE FROM connect_tokens WHERE expires_at <= ?", before)
+    }
+}

@@ -16,6 +16,7 @@ enum SQLiteMigrations {
         migrator.registerMigration("007-team-members-and-api-tokens", migrate: createTeamMembersAndAPITokens)
         migrator.registerMigration("008-invitations", migrate: createInvitations)
         migrator.registerMigration("009-operators", migrate: addOperators)
+        migrator.registerMigration("010-connect-tokens", migrate: createConnectTokens)
         return migrator
     }
 
@@ -267,5 +268,26 @@ enum SQLiteMigrations {
     /// Site operators, set at the command line (`vestibule user operator ID`).
     private static func addOperators(_ db: Database) throws {
         try db.alter(table: "users") { t in t.add(column: "operator", .boolean).notNull().defaults(to: false) }
+    }
+
+    /// The Connector's one-click connect: connect tokens (10 minutes) and one-use team tokens.
+    private static func createConnectTokens(_ db: Database) throws {
+        try db.create(table: "connect_tokens") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("user_id", .integer).notNull().indexed().references("users", onDelete: .cascade)
+            t.column("lookup", .text).notNull().unique()
+            // The team ids allowed, comma-separated.
+            t.column("team_ids", .text).notNull()
+            t.column("nonce", .text).notNull()
+            t.column("created_at", .double).notNull()
+            t.column("expires_at", .double).notNull()
+        }
+        try db.create(table: "team_tokens") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("connect_token_id", .integer).notNull().indexed().references("connect_tokens", onDelete: .cascade)
+            t.column("team_id", .integer).notNull().references("teams", onDelete: .cascade)
+            t.column("lookup", .text).notNull().unique()
+            t.column("used_at", .double)
+        }
     }
 }

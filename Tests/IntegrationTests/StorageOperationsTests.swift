@@ -318,5 +318,5 @@ final class TemporaryFileSystem {
 
 /// How many migrations there are (the same versions in both dialects).
 enum MigrationVersions {
-    static let count = 9
+    static let count = 10
 }

@@ -22,7 +22,7 @@ struct PurgeCommand: AsyncParsableCommand {
              // Trustee attempts are kept an hour past their end, so a late poll still reads its answer.
              try tx.trezorChallenges.purge(now: now) + tx.trusteeAttempts.purge(before: now.addingTimeInterval(-3600)),
              try tx.regulation.purge(now: now, findTime: configuration.regulation.findTime),
-             try tx.grants.purgeExpired(now: now, team: nil) + tx.invitations.purge(before: now),
+             try tx.grants.purgeExpired(now: now, team: nil) + tx.invitations.purge(before: now) + tx.connect.purge(before: now),
              try tx.teamLogs.purge(before: now.addingTimeInterval(-retention))
                 + tx.nonces.purgeRequestNonces(before: now.addingTimeInterval(-3600)))
         }
