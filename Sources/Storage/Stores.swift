@@ -12,6 +12,8 @@ public protocol AccountStore {
     func setEmail(_ id: UserID, to email: String?) throws
     /// Every user, oldest first.
     func users() throws -> [Stored<User>]
+    /// Deletes the user with their identities, sessions, memberships and tokens; false when none.
+    func deleteUser(_ id: UserID) throws -> Bool
     /// False when there is no such user.
     func setOperator(_ id: UserID, _ isOperator: Bool) throws -> Bool
     func identity(method: String, subject: String) throws -> Stored<Identity>?

@@ -21,6 +21,10 @@ struct SQLAccountStore: AccountStore {
         try db.all(User.sql.select + " ORDER BY id", [], User.stored)
     }
 
+    func deleteUser(_ id: UserID) throws -> Bool {
+        try db.execute("DELETE FROM users WHERE id = ?", id) == 1
+    }
+
     func setOperator(_ id: UserID, _ isOperator: Bool) throws -> Bool {
         try db.execute("UPDATE users SET operator = ? WHERE id = ?", isOperator, id) == 1
     }

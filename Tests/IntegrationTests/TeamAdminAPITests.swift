@@ -163,6 +163,34 @@ struct APIPerson {
         #expect(try ada.call(stack, "POST", "users", ["email": "not an email"]).status == 422)
     }
 
+    /// DELETE users takes the caller and every team where the caller is the only owner; a team
+    /// with another owner stays. The vendor's support-url answers the team's support URL.
+    @Test func deletingAnAccountAndTheSupportURL() throws {
+        let stack = try Stack.start()
+        defer { stack.stop() }
+        let ada = try APIPerson.signUp(stack, seed: 36, name: "Ada")
+        let bob = try APIPerson.signUp(stack, seed: 37, name: "Bob")
+        let alone = try #require((try ada.call(stack, "PUT", "teams", ["name": "Alone"]).json()["id"] as? NSNumber)?.int64Value)
+        let shared = try ada.call(stack, "PUT", "teams", ["name": "Shared"]).json()
+        let sharedID = try #require((shared["id"] as? NSNumber)?.int64Value)
+        try addMember(stack, team: sharedID, user: bob.userID, role: "owner")
+
+        let team = TLTeam(id: sharedID, name: "Shared", publicKey: try #require(shared["publicKey"] as? String), privateKey: try #require(shared["privateKey"] as? String))
+        let vendor = TrustedLoginAPI(http: stack.http)
+        #expect(try vendor.vendor("POST", "accounts/\(sharedID)/support-url", team: team, ["reason": "help"]).status == 404)
+        _ = try ada.call(stack, "POST", "teams/\(sharedID)", ["support_url": "https://acme.example/help?lang=en"])
+        let url = try vendor.vendor("POST", "accounts/\(sharedID)/support-url", team: team, ["reason": "site down", "meta_data": "{}"])
+        #expect(try url.json()["url"] as? String == "https://acme.example/help?lang=en&reason=site%20down")
+        #expect(try vendor.vendor("POST", "accounts/\(sharedID)/support-url", team: team, [:]).status == 422)
+
+        #expect(try ada.call(stack, "DELETE", "users").json()["deleted"] as? Bool == true)
+        #expect(try ada.call(stack, "GET", "teams/\(sharedID)").status == 401, "the token went with the account")
+        #expect(try bob.call(stack, "GET", "teams/\(alone)").status == 404)
+        #expect(try stack.count("teams", where: "id = \(alone)") == 0)
+        #expect(try bob.call(stack, "GET", "teams/\(sharedID)").json()["members"] as? Int == 1)
+        #expect(try stack.count("users") == 1 && (try stack.count("identities")) == 1)
+    }
+
     func addMember(_ stack: Stack, team: Int64, user: Int64, role: String) throws {
         try stack.execute("INSERT INTO team_members (team_id, user_id, role, created_at) VALUES (\(team), \(user), '\(role)', 1800000000)")
     }

@@ -119,6 +119,10 @@ public struct TeamAdminAPIFeature: Feature {
                 ("email", overview.user.email.map(JSONValue.string) ?? .null),
             ]))
         }
+        routes.api(.delete, "/api/v1/users") { context in
+            _ = try service.deleteAccount(try principal(context))
+            return .json(JSONValue.object([("deleted", .bool(true))]))
+        }
         routes.api(.get, "/logout/remote") { context in
             guard case .apiToken(let user, let token) = try principal(context) else { throw Self.unauthenticated }
             _ = try tokens.revoke(token, of: user)

@@ -203,4 +203,24 @@ public struct TeamAdminService: Sendable {
                 teamID: id, event: leaving ? "member-left" : "member-removed", detail: "user \(member.rawValue), \(principal.actor)", at: now))
         }
     }
+
+    // MARK: The person
+
+    /// `DELETE users`: the caller's account, and every team where the caller is the only owner
+    /// (with its grants, logs and keys). How many teams went with it.
+    public func deleteAccount(_ principal: Principal) throws -> Int {
+        guard let user = principal.userID else { throw Failure.needsAPerson }
+        return try storage.write { tx in
+            var deleted = 0
+            for membership in try tx.memberships.teams(of: user) where membership.role == .owner {
+                try tx.serialize(on: "team-owners:\(membership.teamID.rawValue)")
+                if try tx.memberships.count(team: membership.teamID, role: .owner) <= 1 {
+                    _ = try tx.teams.delete(membership.teamID)
+                    deleted += 1
+                }
+            }
+            _ = try tx.accounts.deleteUser(user)
+            return deleted
+        }
+    }
 }

@@ -80,6 +80,20 @@ public struct TrustedLoginFeature: Feature {
             try services.vendors.lookUp(
                 try services.credentials.vendor(context.request), accountID: try context.parameter("accountId"), request: context.request)
         }
+        // No public caller (spec): the team's support URL with the reason added, Vestibule's choice.
+        routes.api(.post, "/api/v1/accounts/:accountId/support-url") { context in
+            let team = try services.credentials.vendor(context.request)
+            try team.requireOwn(try context.parameter("accountId"))
+            var body = try BodyFields(context.request)
+            let reason = body.string("reason", max: 500)
+            _ = body.string("meta_data", required: false, max: 10_000, allowEmpty: true)
+            try body.check()
+            guard let support = team.supportURL else {
+                throw HTTPError(.notFound, "This team has no support URL; set one in the team's settings.")
+            }
+            let separator = support.contains("?") ? "&" : "?"
+            return .json(JSONValue.object([("url", .string(support + separator + "reason=" + URLEncoding.component(reason ?? "")))]))
+        }
         routes.api(.post, "/api/v1/sites/:accountId/:secretId/get-envelope") { context in
             try services.vendors.envelope(
                 try services.credentials.vendor(context.request), accountID: try context.parameter("accountId"),
