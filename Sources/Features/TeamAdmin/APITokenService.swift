@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Storage
 import Support
@@ -14,18 +13,15 @@ public struct APITokenService: Sendable {
     let storage: any Storage
     let clock: any WallClock
     let random: any RandomSource
-    let key: SymmetricKey
+    let lookup: CredentialLookup
 
     public init(storage: any Storage, clock: any WallClock, random: any RandomSource, secretKey: SecretKey) {
         self.storage = storage
         self.clock = clock
         self.random = random
-        key = secretKey.subkey(for: "api-token-lookup")
+        lookup = CredentialLookup(secretKey: secretKey, purpose: "api-token-lookup")
     }
 
-    func lookup(_ token: String) -> String {
-        Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(token.utf8), using: key))
-    }
 
     public struct Created: Sendable {
         /// The token itself: shown once, never again.

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Storage
 import Support
@@ -15,19 +14,16 @@ public struct ConnectService: Sendable {
     let clock: any WallClock
     let random: any RandomSource
     let teams: TeamService
-    let key: SymmetricKey
+    let lookup: CredentialLookup
 
     public init(teams: TeamService, random: any RandomSource, secretKey: SecretKey) {
         storage = teams.storage
         clock = teams.clock
         self.random = random
         self.teams = teams
-        key = secretKey.subkey(for: "connect-token-lookup")
+        lookup = CredentialLookup(secretKey: secretKey, purpose: "connect-token-lookup")
     }
 
-    func lookup(_ token: String) -> String {
-        Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(token.utf8), using: key))
-    }
 
     public enum Refusal: Error, Equatable {
         /// Not an absolute http or https URL: refused, never redirected to.

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Storage
 import Support
@@ -23,7 +22,7 @@ public struct InvitationService: Sendable {
     let storage: any Storage
     let clock: any WallClock
     let random: any RandomSource
-    let key: SymmetricKey
+    let lookup: CredentialLookup
     /// `<publicURL>/invitations/`
     let urlPrefix: String
 
@@ -31,13 +30,10 @@ public struct InvitationService: Sendable {
         self.storage = storage
         self.clock = clock
         self.random = random
-        key = secretKey.subkey(for: "invitation-lookup")
+        lookup = CredentialLookup(secretKey: secretKey, purpose: "invitation-lookup")
         urlPrefix = publicOrigin + "/invitations/"
     }
 
-    func lookup(_ token: String) -> String {
-        Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(token.utf8), using: key))
-    }
 
     /// A new invitation; owners only may invite owners.
     public func invite(_ principal: Principal, _ team: TeamID, email: String, name: String, role: TeamRole) throws -> InvitationView {

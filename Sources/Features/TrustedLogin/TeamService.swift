@@ -23,15 +23,16 @@ public struct TeamKeys: Sendable, Encodable {
     }
 }
 
-/// What is stored to find a team by a secret credential: an HMAC of what arrives, under a subkey
-/// of the secret key. Not a plain hash: the SHA-256 of the private key is the Connector's v1
-/// bearer, so whoever read a plain-hash column could call the vendor API; without the key file,
-/// an HMAC gives nothing to call it with.
+/// What is stored to find something by a secret (a team's credential, an API, invitation or
+/// connect token): an HMAC of what arrives, under a subkey of the secret key for that purpose.
+/// Not a plain hash: the SHA-256 of a team's private key is the Connector's v1 bearer, so whoever
+/// read a plain-hash column could call the vendor API; without the key file, an HMAC gives
+/// nothing to call anything with.
 struct CredentialLookup: Sendable {
     private let key: SymmetricKey
 
-    init(secretKey: SecretKey) {
-        key = secretKey.subkey(for: "credential-lookup")
+    init(secretKey: SecretKey, purpose: String = "credential-lookup") {
+        key = secretKey.subkey(for: purpose)
     }
 
     func callAsFunction(_ credential: String) -> String {

@@ -95,12 +95,16 @@ final class Stack: @unchecked Sendable {
     // MARK: Looking at the database, as an operator would (another connection)
 
     /// The first column of every row of a query.
-    func column<T: SQLReadable>(_ sql: String, as type: T.Type = T.self) throws -> [T] {
-        let storage: any SQLStorage
+    /// Another connection to the stack's database, as an operator's.
+    private func operatorStorage() throws -> any SQLStorage {
         switch backend {
-        case .sqlite: storage = try SQLiteStorage(path: database, readers: 1, logger: Logger(label: "test"))
-        case .postgres: storage = PostgresStorage(location: PostgresLocation(url: database)!, connections: 1, logger: Logger(label: "test"))
+        case .sqlite: return try SQLiteStorage(path: database, readers: 1, logger: Logger(label: "test"))
+        case .postgres: return PostgresStorage(location: PostgresLocation(url: database)!, connections: 1, logger: Logger(label: "test"))
         }
+    }
+
+    func column<T: SQLReadable>(_ sql: String, as type: T.Type = T.self) throws -> [T] {
+        let storage = try operatorStorage()
         defer { storage.close() }
         return try storage.readSQL { db in
             try db.query(sql, []).map { row in
@@ -112,11 +116,7 @@ final class Stack: @unchecked Sendable {
 
     /// Runs one statement, as an operator at the database would (test set-up only).
     func execute(_ sql: String) throws {
-        let storage: any SQLStorage
-        switch backend {
-        case .sqlite: storage = try SQLiteStorage(path: database, readers: 1, logger: Logger(label: "test"))
-        case .postgres: storage = PostgresStorage(location: PostgresLocation(url: database)!, connections: 1, logger: Logger(label: "test"))
-        }
+        let storage = try operatorStorage()
         defer { storage.close() }
         try storage.writeSQL { db in _ = try db.execute(sql, []) }
     }
