@@ -20,6 +20,8 @@ public final class RequestContext {
     private var currentSession: Stored<Session>?
     private(set) var cookies: [SetCookie] = []
     private var parsedForm: FormFields?
+    /// The request's cookies, parsed once (the session, the CSRF check and the page each ask).
+    private lazy var requestCookies: [String: String] = Cookies.parse(request.head.headerFields[values: .cookie])
 
     init(
         request: Request, kind: RouteKind, matchedRoute: Bool = true, parameters: [String: String] = [:],
@@ -49,8 +51,7 @@ public final class RequestContext {
         guard kind.usesSession else { return nil }
         if !sessionLoaded {
             sessionLoaded = true
-            let values = request.head.headerFields[values: .cookie]
-            if let token = Cookies.parse(values)[environment.sessions.settings.cookieName] {
+            if let token = requestCookies[environment.sessions.settings.cookieName] {
                 currentSession = try environment.sessions.resume(token: token, storage: storage)
                 if currentSession == nil { cookies.append(environment.sessions.clearingCookie) }
             }
@@ -84,7 +85,7 @@ public final class RequestContext {
     func anonymousCookieValue() -> String {
         let name = environment.sessions.settings.anonymousCookieName
         if let set = cookies.first(where: { $0.name == name }) { return set.value }
-        if let sent = Cookies.parse(request.head.headerFields[values: .cookie])[name], sent.utf8.count == 43 { return sent }
+        if let sent = requestCookies[name], sent.utf8.count == 43 { return sent }
         let cookie = environment.sessions.anonymousCookie()
         cookies.append(cookie)
         return cookie.value
@@ -98,7 +99,7 @@ public final class RequestContext {
         let session = try session()
         if let session { tokens.append(sessions.csrfToken(for: session)) }
         let name = sessions.settings.anonymousCookieName
-        if session?.userID == nil, let sent = Cookies.parse(request.head.headerFields[values: .cookie])[name], sent.utf8.count == 43 {
+        if session?.userID == nil, let sent = requestCookies[name], sent.utf8.count == 43 {
             tokens.append(sessions.anonymousCSRFToken(for: sent))
         }
         return tokens
