@@ -88,14 +88,20 @@ final class WebDriver: @unchecked Sendable {
         try command("POST", "/execute/sync", ["script": source, "args": []])
     }
 
-    /// Waits until `condition` holds, up to `timeout` seconds.
+    /// Waits until `condition` holds, up to `timeout` seconds. A condition that throws (an element
+    /// gone stale while the page it was on is replaced by the next one) is asked again.
     func wait(timeout: TimeInterval = 20, _ what: String, _ condition: () throws -> Bool) throws {
         let deadline = Date().addingTimeInterval(timeout)
+        var lastError: (any Error)?
         while Date() < deadline {
-            if try condition() { return }
+            do {
+                if try condition() { return }
+            } catch {
+                lastError = error
+            }
             usleep(100_000)
         }
-        throw TestFailure("timed out waiting for \(what); at \((try? url) ?? "?")")
+        throw TestFailure("timed out waiting for \(what); at \((try? url) ?? "?")" + (lastError.map { "; last error: \($0)" } ?? ""))
     }
 
     /// Resizes the window (a phone's size, to see a page as a phone shows it).
