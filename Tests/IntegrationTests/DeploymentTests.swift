@@ -154,28 +154,9 @@ import VestibuleApp
     @Test func devStackStartsAnnouncesAndStopsBoth() throws {
         let stack = try Stack()
         defer { stack.stop() }
-        var environment = stack.programEnvironment
-        environment["VESTIBULE_HTTP_PORT"] = String(stack.port)
-        let outputPath = stack.directory + "/dev.out"
-        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        defer { try? output.close() }
-        let dev = Process()
-        dev.executableURL = URL(fileURLWithPath: Stack.binary)
-        dev.arguments = ["dev", "--nginx-directory", Stack.repositoryRoot + "/nginx", "--public-directory", Stack.repositoryRoot + "/public"]
-        dev.environment = environment
-        dev.currentDirectoryURL = URL(fileURLWithPath: stack.directory)
-        dev.standardOutput = output
-        dev.standardError = output
-        dev.standardInput = FileHandle.nullDevice
-        try dev.run()
+        // startDev waits for the announcement in the output file, and records it as expected.
+        let dev = try startDev(stack).process
         defer { if dev.isRunning { kill(dev.processIdentifier, SIGKILL) } }
-
-        let announcement = "Vestibule is running at http://127.0.0.1:\(stack.port)/"
-        let deadline = Date().addingTimeInterval(30)
-        func said() -> String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
-        while dev.isRunning, !said().contains(announcement), Date() < deadline { usleep(20_000) }
-        #expect(said().contains(announcement), "output so far:\n\(said())")
         #expect(try stack.http.request("GET", "/api/status").status == 200)
         #expect(try stack.http.request("GET", "/css/vestibule.css").status == 200)
         // Still up once the thread that started nginx would have retired, had it been a Dispatch

@@ -14,13 +14,15 @@ public struct ConnectService: Sendable {
     let clock: any WallClock
     let random: any RandomSource
     let teams: TeamService
+    let admin: TeamAdminService
     let lookup: CredentialLookup
 
-    public init(teams: TeamService, random: any RandomSource, secretKey: SecretKey) {
-        storage = teams.storage
-        clock = teams.clock
+    public init(admin: TeamAdminService, random: any RandomSource, secretKey: SecretKey) {
+        storage = admin.storage
+        clock = admin.clock
         self.random = random
-        self.teams = teams
+        self.admin = admin
+        teams = admin.teams
         lookup = CredentialLookup(secretKey: secretKey, purpose: "connect-token-lookup")
     }
 
@@ -49,7 +51,7 @@ public struct ConnectService: Sendable {
 
     /// The teams the person may connect: those they own or administer.
     public func connectableTeams(_ principal: Principal) throws -> [TeamDetails] {
-        try TeamAdminService(teams: teams).teams(of: principal).filter { $0.role >= TeamAction.viewKeys.requiredRole }
+        try admin.teams(of: principal).filter { $0.role >= TeamAction.viewKeys.requiredRole }
     }
 
     /// Allow: a connect token for the chosen teams, and the redirect with it added.

@@ -137,10 +137,7 @@ public struct TeamAdminAPIFeature: Feature {
             var body = try BodyFields(context.request)
             let email = body.string("email", max: 254, format: Self.isEmail, formatRule: .format)
             let name = body.value("name") == nil ? nil : body.string("name", max: 64, allowEmpty: true)
-            var role = TeamRole.member
-            if body.value("role") != nil {
-                role = body.string("role", format: { TeamRole(named: $0) != nil }, formatRule: .selection).flatMap(TeamRole.init(named:)) ?? .member
-            }
+            let role = body.value("role") == nil ? .member : Self.role(&body) ?? .member
             try body.check()
             let invitation = try invitations.invite(caller, id, email: email ?? "", name: name ?? "", role: role)
             return .json(JSONValue.object([("invitation", Self.invitationJSON(invitation))]), status: .created)
@@ -170,11 +167,17 @@ public struct TeamAdminAPIFeature: Feature {
             let id = try Self.teamID(context)
             guard let member = UserID(try context.parameter("userId")) else { throw TeamAdminService.Failure.noSuchMember }
             var body = try BodyFields(context.request)
-            let role = body.string("role", format: { TeamRole(named: $0) != nil }, formatRule: .selection).flatMap(TeamRole.init(named:))
+            let role = Self.role(&body)
             try body.check()
             let changed = try service.changeRole(caller, id, member: member, to: role ?? .member)
             return .json(Self.memberJSON(changed), status: .created)
         }
+    }
+
+    /// The body's `role`: one of the spec's names (`editor` as member), else Laravel's "The
+    /// selected role is invalid."
+    static func role(_ body: inout BodyFields) -> TeamRole? {
+        body.string("role", format: { TeamRole(named: $0) != nil }, formatRule: .selection).flatMap(TeamRole.init(named:))
     }
 
     static func isEmail(_ text: String) -> Bool {

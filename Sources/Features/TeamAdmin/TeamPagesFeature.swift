@@ -22,14 +22,18 @@ public struct TeamPagesFeature: Feature {
         "joined": "You have joined the team.",
     ]
 
-    /// The signed-in person, or a redirect to the login page that comes back here.
-    static func person(_ context: RequestContext) throws -> Principal? {
-        guard let user = try context.userID() else { return nil }
-        return .user(user)
-    }
-
-    static func signIn(_ context: RequestContext) -> Response {
-        .redirect(to: "/login?next=\(URLEncoding.component(context.request.path))")
+    /// A page for signed-in people: the handler gets the person as its principal; anyone else is
+    /// sent to the login page, which comes back here.
+    static func signedIn(
+        _ routes: inout Routes, _ method: HTTPRequest.Method, _ path: String,
+        _ handler: @escaping @Sendable (RequestContext, Principal) throws -> Response
+    ) {
+        routes.page(method, path) { context in
+            guard let user = try context.userID() else {
+                return .redirect(to: "/login?next=\(URLEncoding.component(context.request.path))")
+            }
+            return try handler(context, .user(user))
+        }
     }
 
     static func teamID(_ context: RequestContext) throws -> TeamID {
@@ -38,12 +42,10 @@ public struct TeamPagesFeature: Feature {
     }
 
     public func register(_ routes: inout Routes) {
-        routes.page(.get, "/teams") { context in
-            guard let person = try Self.person(context) else { return Self.signIn(context) }
+        Self.signedIn(&routes, .get, "/teams") { context, person in
             return try teamsPage(context, person)
         }
-        routes.page(.post, "/teams") { context in
-            guard let person = try Self.person(context) else { return Self.signIn(context) }
+        Self.signedIn(&routes, .post, "/teams") { context, person in
             do {
                 let team = try service.create(person, name: try context.form()["name"] ?? "")
                 return .redirect(to: "/teams/\(team.id.rawValue)")
@@ -71,12 +73,10 @@ public struct TeamPagesFeature: Feature {
     // MARK: One team
 
     private func registerTeam(_ routes: inout Routes) {
-        routes.page(.get, "/teams/:teamId") { context in
-            guard let person = try Self.person(context) else { return Self.signIn(context) }
+        Self.signedIn(&routes, .get, "/teams/:teamId") { context, person in
             return try teamPage(context, person, try Self.teamID(context))
         }
-        routes.page(.post, "/teams/:teamId") { context in
-            guard let person = try Self.person(context) else { return Self.signIn(context) }
+        Self.signedIn(&routes, .post, "/teams/:teamId") { context, person in
             let id = try Self.teamID(context)
             let form = try context.form()
             let settings = TeamAdminService.Settings(
@@ -88,15 +88,13 @@ public struct TeamPagesFeature: Feature {
             }
             return .redirect(to: "/teams/\(id.rawValue)?notice=saved")
         }
-        routes.page(.post, "/teams/:teamId/pause") { context in
-            guard let person = try Self.person(context) else { return Self.signIn(context) }
+        Self.signedIn(&routes, .post, "/teams/:teamId/pause") { context, person in
             let id = try Self.teamID(context)
             let pause = try context.form()["paused"] != "false"
             _ = try service.setPaused(person, id, paused: pause)
             return .redirect(to: "/teams/\(id.rawValue)?notice=\(pause ? "paused" : "resumed")")
         }
-        routes.page(.post, "/teams/:teamId/cycle-keys") { context in
-            guard let person = try Self.person(context) else { return Self.signIn(context) }
+        Self.signedIn(&routes, .post, "/teams/:teamId/cycle-keys") { context, person in
             let id = try Self.teamID(context)
             guard try context.form()["confirm"] == "yes" else {
                 return try teamPage(context, person, id, error: "Tick the box to confirm: the old keys stop working at once.", status: .unprocessableContent)
@@ -104,8 +102,7 @@ public struct TeamPagesFeature: Feature {
             _ = try service.cycleKeys(person, id)
             return try teamPage(context, person, id, keysCycled: true)
         }
-        routes.page(.post, "/teams/:teamId/delete") { context in
-            guard let person = try Self.person(context) else { return Self.signIn(context) }
+        Self.signedIn(&routes, .post, "/teams/:teamId/delete") { context, person in
             let id = try Self.teamID(context)
             let team = try service.team(person, id)
             guard try context.form()["confirm"] == team.name else {
@@ -137,12 +134,10 @@ public struct TeamPagesFeature: Feature {
     // MARK: Members and invitations
 
     private func registerMembers(_ routes: inout Routes) {
-        routes.page(.get, "/teams/:teamId/members") { context in
-            guard let person = try Self.person(context) else { return Self.signIn(context) }
+        Self.signedIn(&routes, .get, "/teams/:teamId/members") { context, person in
             return try membersPage(context, person, try Self.teamID(context))
         }
-        routes.page(.post, "/teams/:teamId/members/invite") { context in
-            guard let person = try Self.person(context) else { return Self.signIn(context) }
+        Self.signedIn(&routes, .post, "/teams/:teamId/members/invite") { context, person in
             let id = try Self.teamID(context)
             let form = try context.form()
             let email = (form["email"] ?? "").trimmingCharacters(in: .whitespaces)
@@ -153,8 +148,7 @@ public struct TeamPagesFeature: Feature {
             let invitation = try invitations.invite(person, id, email: email, name: String((form["name"] ?? "").prefix(64)), role: role)
             return try membersPage(context, person, id, invited: invitation)
         }
-        routes.page(.post, "/teams/:teamId/members/:userId/role") { context in
-            guard let person = try Self.person(context) else { return Self.signIn(context) }
+        Self.signedIn(&routes, .post, "/teams/:teamId/members/:userId/role") { context, person in
             let id = try Self.teamID(context)
             guard let member = UserID(try context.parameter("userId")), let role = TeamRole(named: try context.form()["role"] ?? "") else {
                 throw HTTPError.badRequest("Choose a role.", field: "role")
@@ -166,8 +160,7 @@ public struct TeamPagesFeature: Feature {
             }
             return .redirect(to: "/teams/\(id.rawValue)/members?notice=role-changed")
         }
-        routes.page(.post, "/teams/:teamId/members/:userId/remove") { context in
-            guard let person = try Self.person(context) else { return Self.signIn(context) }
+        Self.signedIn(&routes, .post, "/teams/:teamId/members/:userId/remove") { context, person in
             let id = try Self.teamID(context)
             guard let member = UserID(try context.parameter("userId")) else { throw TeamAdminService.Failure.noSuchMember }
             do {
@@ -178,8 +171,7 @@ public struct TeamPagesFeature: Feature {
             if member == person.userID { return .redirect(to: "/teams?notice=removed") }
             return .redirect(to: "/teams/\(id.rawValue)/members?notice=removed")
         }
-        routes.page(.post, "/teams/:teamId/invitations/:invitationId/revoke") { context in
-            guard let person = try Self.person(context) else { return Self.signIn(context) }
+        Self.signedIn(&routes, .post, "/teams/:teamId/invitations/:invitationId/revoke") { context, person in
             let id = try Self.teamID(context)
             guard let invitation = InvitationID(try context.parameter("invitationId")), try invitations.revoke(person, id, invitation) else {
                 throw HTTPError.notFound("That invitation does not exist, or is gone already.")
@@ -232,20 +224,17 @@ public struct TeamPagesFeature: Feature {
     }
 
     private func registerActivity(_ routes: inout Routes) {
-        routes.page(.get, "/teams/:teamId/sites") { context in
-            guard let person = try Self.person(context) else { return Self.signIn(context) }
+        Self.signedIn(&routes, .get, "/teams/:teamId/sites") { context, person in
             return try sitesPage(context, person, try Self.teamID(context))
         }
-        routes.page(.post, "/teams/:teamId/sites/:secretId/revoke") { context in
-            guard let person = try Self.person(context) else { return Self.signIn(context) }
+        Self.signedIn(&routes, .post, "/teams/:teamId/sites/:secretId/revoke") { context, person in
             let id = try Self.teamID(context)
             guard try service.revokeGrant(person, id, secretID: try context.parameter("secretId")) else {
                 throw HTTPError.notFound("That grant does not exist, or has already ended.")
             }
             return .redirect(to: "/teams/\(id.rawValue)/sites?notice=grant-revoked")
         }
-        routes.page(.get, "/teams/:teamId/logs") { context in
-            guard let person = try Self.person(context) else { return Self.signIn(context) }
+        Self.signedIn(&routes, .get, "/teams/:teamId/logs") { context, person in
             return try logsPage(context, person, try Self.teamID(context))
         }
     }
@@ -324,8 +313,7 @@ public struct TeamPagesFeature: Feature {
                 ["team": invitation.team, "role": invitation.role.rawValue, "token": token, "canJoin": signedIn,
                  "loginPath": "/login?next=\(URLEncoding.component(context.request.path))"], csrf: true)
         }
-        routes.page(.post, "/invitations/:token") { context in
-            guard let person = try Self.person(context) else { return Self.signIn(context) }
+        Self.signedIn(&routes, .post, "/invitations/:token") { context, person in
             do {
                 let joined = try invitations.accept(person, token: try context.parameter("token"))
                 return .redirect(to: "/teams/\(joined.team.rawValue)?notice=joined")

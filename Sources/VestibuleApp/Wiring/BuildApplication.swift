@@ -75,7 +75,7 @@ public func buildApplication(_ configuration: VestibuleConfiguration, logger: Lo
         TrustedLoginFeature(services: trustedLogin),
         TeamAdminAPIFeature(service: teamAdmin, invitations: invitations, tokens: apiTokens, accounts: accounts),
         TeamPagesFeature(service: teamAdmin, invitations: invitations),
-        ConnectFeature(service: ConnectService(teams: teams, random: random, secretKey: secretKey)),
+        ConnectFeature(service: ConnectService(admin: teamAdmin, random: random, secretKey: secretKey)),
     ]
     var sandboxWeb: WebApplication?
     if configuration.sandbox {
